@@ -1,0 +1,3 @@
+from cloudy_deploy.cli import main
+
+main()

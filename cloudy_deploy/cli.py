@@ -1,0 +1,261 @@
+"""The `cloudy` command line (DESIGN.md, 'Command line')."""
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from cloudy_deploy import __version__
+from cloudy_deploy.errors import BadInput, NotBuiltYet
+from cloudy_deploy.lab import manager
+from cloudy_deploy.ui import err, out, say
+
+app = typer.Typer(
+    help="Turn Debian boxes of a community network into a Cloudy micro cloud.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+lab_app = typer.Typer(
+    help="A local lab of real systemd Debian boxes, reachable over SSH.", no_args_is_help=True
+)
+app.add_typer(lab_app, name="lab")
+
+Home = Annotated[
+    Path | None,
+    typer.Option("--home", help="Project folder whose .cloudy/ holds the state [default: current folder]"),
+]
+LabName = Annotated[str, typer.Option("--name", help="Lab name (letters, digits, inner hyphens)")]
+Json = Annotated[bool, typer.Option("--json", help="Machine output on stdout, nothing else there")]
+
+
+def _progress(total: int, label: str) -> Progress:
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    progress.add_task(label, total=total)
+    return progress
+
+
+@lab_app.command("up")
+def lab_up(
+    nodes: Annotated[
+        int | None,
+        typer.Option("--nodes", "-n", help="Number of boxes [default: 3, or as many as the lab has]"),
+    ] = None,
+    name: LabName = "lab",
+    subnet: Annotated[
+        str | None,
+        typer.Option("--subnet", help="IPv4 subnet of the lab network [default: a free /24]"),
+    ] = None,
+    host_ca: Annotated[
+        bool,
+        typer.Option("--host-ca/--no-host-ca", help="Trust the host's CA certificates in the boxes"),
+    ] = True,
+    mirror: Annotated[
+        str | None,
+        typer.Option("--mirror", help="Debian mirror for the base image [default: the host's apt source]"),
+    ] = None,
+    home: Home = None,
+) -> None:
+    """Start N local Debian boxes (systemd containers with SSH), recorded as the `lab` source."""
+    req = manager.UpRequest(lab=name, nodes=nodes, subnet=subnet, host_ca=host_ca, mirror=mirror, home=home)
+    with _progress(nodes or manager.DEFAULT_NODES, f"lab {name}: boxes up") as progress:
+        lab = manager.up(req, say, tick=lambda: progress.advance(progress.task_ids[0]))
+    say(f"lab {lab.lab}: {len(lab.nodes)} boxes on {lab.network} ({lab.subnet}), image {lab.image}")
+    _status_table(manager.status(home, lab.lab))
+
+
+@lab_app.command("down")
+def lab_down(name: LabName = "lab", home: Home = None) -> None:
+    """Remove the lab's boxes, network and state (images are kept)."""
+    if manager.down(name, home, say):
+        say(f"lab {name}: removed")
+
+
+def _status_table(rows: list[manager.BoxStatus]) -> None:
+    table = Table("lab", "box", "address", "container", "running", "ssh")
+    for r in rows:
+        table.add_row(
+            r.lab,
+            r.name,
+            r.address,
+            r.container,
+            "yes" if r.running else "NO",
+            "yes" if r.ssh else "NO",
+        )
+    err.print(table)
+
+
+@lab_app.command("status")
+def lab_status(
+    name: Annotated[str | None, typer.Option("--name", help="Only this lab")] = None,
+    as_json: Json = False,
+    home: Home = None,
+) -> None:
+    """Each box with its address, whether it runs and whether it answers SSH."""
+    rows = manager.status(home, name)
+    if as_json:
+        out.print_json(json.dumps([r.__dict__ for r in rows]))
+    elif not rows:
+        say("no lab here: start one with `cloudy lab up`")
+    else:
+        _status_table(rows)
+
+
+@lab_app.command("ssh", context_settings={"allow_interspersed_args": False})
+def lab_ssh(
+    node: Annotated[str, typer.Argument(help="Box name, e.g. lab-1")],
+    command: Annotated[list[str] | None, typer.Argument(help="Command to run instead of a shell")] = None,
+    home: Home = None,
+) -> None:
+    """Open a shell on a lab box, or run CMD there (strict host key checking)."""
+    argv = manager.ssh_argv(home, node, command or [])
+    sys.stdout.flush()
+    os.execvp(argv[0], argv)
+
+
+@lab_app.command("image")
+def lab_image(
+    host_ca: Annotated[bool, typer.Option("--host-ca/--no-host-ca")] = True,
+    mirror: Annotated[str | None, typer.Option("--mirror")] = None,
+) -> None:
+    """Build the lab's images when missing and print the node image's tag (molecule uses it)."""
+    from cloudy_deploy.lab.docker_api import connect
+    from cloudy_deploy.lab.images import NodeRecipe, ensure_images
+
+    print(ensure_images(connect(), NodeRecipe(host_ca=host_ca), mirror, say))
+
+
+@app.command()
+def discover(
+    source: Annotated[list[str] | None, typer.Option("--source", help="KIND[:ARG]; here: lab[:NAME]")] = None,
+    as_json: Json = False,
+    home: Home = None,
+) -> None:
+    """List nodes from the sources (table; --json)."""
+    from cloudy_deploy.sources import lab as lab_source
+
+    found = []
+    for spec in source or ["lab"]:
+        kind, _, arg = spec.partition(":")
+        if kind != "lab":
+            raise BadInput(
+                f"--source {spec}: the {kind!r} source is not built yet (issue 3); only `lab` is"
+            )
+        found += lab_source.nodes(arg or None, home)
+    if as_json:
+        out.print_json(json.dumps([n.model_dump() for n in found]))
+        return
+    table = Table("name", "address", "ssh", "source", "tags")
+    for n in found:
+        table.add_row(n.name, n.address, f"{n.ssh_user}@:{n.ssh_port}", n.source, " ".join(n.tags))
+    err.print(table)
+
+
+@app.command()
+def up(
+    nodes: Annotated[
+        int, typer.Option("--nodes", "-n", help="Boxes in the lab when it is new")
+    ] = manager.DEFAULT_NODES,
+    home: Home = None,
+) -> None:
+    """The one-command demo: a lab, then the main playbook on it over SSH."""
+    from cloudy_deploy import inventory, runner
+    from cloudy_deploy.lab import state
+    from cloudy_deploy.paths import state_root
+
+    existing = state.load("lab", home)
+    req = manager.UpRequest(nodes=None if existing else nodes, home=home)
+    with _progress(req.nodes or len(existing.nodes if existing else []), "lab boxes up") as progress:
+        lab = manager.up(req, say, tick=lambda: progress.advance(progress.task_ids[0]))
+    hosts = inventory.write(lab.as_nodes(), state_root(home) / "inventory", cloud="cloudy")
+    say(f"inventory: {hosts}")
+    result = runner.run_playbook("site.yml", hosts, say, home=home)
+    table = Table(
+        "host",
+        "ok",
+        "changed",
+        "failed",
+        "unreachable",
+        "skipped",
+        title=f"run {result.run_id}: {result.seconds:.0f} s",
+    )
+    for host, h in sorted(result.hosts.items()):
+        table.add_row(host, str(h.ok), str(h.changed), str(h.failed), str(h.unreachable), str(h.skipped))
+    err.print(table)
+    for host, h in sorted(result.hosts.items()):
+        for failure in h.failures:
+            say(f"{host}: {failure}")
+    if result.error:
+        say(f"the playbook did not run: {result.error}")
+    if not result.success:
+        raise typer.Exit(1)
+    say("the boxes are ready: `cloudy lab ssh lab-1` opens a shell on the first one")
+
+
+def _later(command: str, issue: str) -> None:
+    @app.command(
+        command,
+        help=f"Not built yet: {issue}.",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    )
+    def _cmd(_args: Annotated[list[str] | None, typer.Argument(hidden=True)] = None) -> None:
+        raise NotBuiltYet(command, issue)
+
+
+_later("init", "the cloud spec and node sources, #3")
+_later("plan", "a stable plan with a lock file, #3")
+_later("inventory", "inventory files and plugin, #3")
+_later("deploy", "ansible-runner with progress, recap and retry, #4")
+_later("status", "per-node mesh and service status, #4")
+_later("services", "Avahi service discovery, #6")
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit")] = False,
+) -> None:
+    if version:
+        print(__version__)
+        raise typer.Exit()
+
+
+def main() -> None:
+    """Entry point: bad input is one line on stderr and exit 2 (DESIGN.md)."""
+    try:
+        app(standalone_mode=False, prog_name="cloudy")
+    except BadInput as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except manager.LabError as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted", markup=False)
+        sys.exit(130)
+    except Exception as exc:
+        # typer vendors click privately: its usage errors are recognised by shape.
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            ctx = getattr(exc, "ctx", None)
+            print(ctx.get_help() if ctx else "", file=sys.stderr)
+            sys.exit(0)
+        if not hasattr(exc, "format_message"):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx else "cloudy"
+        err.print(f"error: {exc.format_message()} (see `{where} --help`)", markup=False, soft_wrap=True)
+        sys.exit(getattr(exc, "exit_code", 2))

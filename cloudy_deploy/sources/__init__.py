@@ -1,0 +1,1 @@
+"""Node sources: each turns something into a list of Node records."""
