@@ -151,9 +151,7 @@ def discover(
     for spec in source or ["lab"]:
         kind, _, arg = spec.partition(":")
         if kind != "lab":
-            raise BadInput(
-                f"--source {spec}: the {kind!r} source is not built yet (issue 3); only `lab` is"
-            )
+            raise BadInput(f"--source {spec}: the {kind!r} source is not built yet (issue 3); only `lab` is")
         found += lab_source.nodes(arg or None, home)
     if as_json:
         out.print_json(json.dumps([n.model_dump() for n in found]))

@@ -1,6 +1,7 @@
 """Lab boxes: systemd containers that behave like real Debian boxes over SSH."""
 
 import io
+import logging
 import tarfile
 import time
 from ipaddress import IPv4Network
@@ -27,14 +28,18 @@ SYSTEMD_CONTAINER = {
     "command": "/lib/systemd/systemd",
 }
 HOST_KEY = "/etc/ssh/ssh_host_ed25519_key.pub"
+# A box still booting refuses connections; paramiko would log each try as a traceback.
+logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 
-def ensure_network(client: docker.DockerClient, name: str, lab: str, subnet: IPv4Network) -> Network:
+def ensure_network(
+    client: docker.DockerClient, name: str, labels: dict[str, str], subnet: IPv4Network
+) -> Network:
     found = client.networks.list(names=[name])
     if found:
         return found[0]
     ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=str(subnet), gateway=str(subnet.network_address + 1))])
-    return client.networks.create(name, driver="bridge", ipam=ipam, labels={LABEL: lab})
+    return client.networks.create(name, driver="bridge", ipam=ipam, labels=labels)
 
 
 def find_container(client: docker.DockerClient, name: str) -> Container | None:
@@ -58,7 +63,7 @@ def _authorized_keys_tar(public_key: str) -> bytes:
 def create_box(
     client: docker.DockerClient,
     *,
-    lab: str,
+    labels: dict[str, str],
     name: str,
     container: str,
     image: str,
@@ -72,7 +77,7 @@ def create_box(
         name=container,
         hostname=name,
         detach=True,
-        labels={LABEL: lab, f"{LABEL}.node": name},
+        labels={**labels, f"{LABEL}.node": name},
         network=network,
         networking_config={network: endpoint},
         **SYSTEMD_CONTAINER,

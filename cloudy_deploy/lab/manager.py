@@ -16,6 +16,7 @@ from cloudy_deploy.lab import boxes, naming, state, subnet
 from cloudy_deploy.lab.docker_api import connect, used_subnets
 from cloudy_deploy.lab.images import NodeRecipe, ensure_images
 from cloudy_deploy.lab.sshkeys import ensure_client_key, known_hosts_line, write_known_hosts
+from cloudy_deploy.paths import project_home
 
 DEFAULT_NODES = 3
 Say = Callable[[str], None]
@@ -46,15 +47,15 @@ def _plan_subnet(
                 f"or run `cloudy lab down --name {req.lab}` first"
             )
         if net.num_addresses - 3 < count:
-            raise BadInput(
-                f"lab subnet {old.subnet} too small for {count} boxes: `lab down`, then up with a larger --subnet"
-            )
+            hint = "`lab down`, then up with a larger --subnet"
+            raise BadInput(f"lab subnet {old.subnet} is too small for {count} boxes: {hint}")
         return net
     used = used_subnets(client)
     ours = client.networks.list(names=[naming.network_name(req.lab)])
     for net in ours:  # a network left by an interrupted `lab up` is ours to reuse
         used = {k: v for k, v in used.items() if v != f"docker network {net.name!r}"}
-    used.update({r: "a host route" for r in subnet.host_routes()})
+    for route in subnet.host_routes():  # a docker network's own route keeps the network's name
+        used.setdefault(route, "a host route")
     if req.subnet:
         net = subnet.parse_subnet(req.subnet, count)
         subnet.check_free(net, used)
@@ -62,11 +63,31 @@ def _plan_subnet(
     return subnet.choose_subnet(used)
 
 
+def _owner_clash(client: docker.DockerClient, lab: str, project: str) -> str | None:
+    """The project that owns a lab of this name on this engine, when it is not ours."""
+    nets = client.networks.list(names=[naming.network_name(lab)])
+    boxes_ = client.containers.list(all=True, filters={"label": f"{naming.LABEL}={lab}"})
+    for obj in [*boxes_, *nets]:
+        owner = (obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels") or {}).get(
+            naming.PROJECT_LABEL, "an unknown project"
+        )
+        if owner != project:
+            return owner
+    return None
+
+
 def up(req: UpRequest, say: Say, tick: Callable[[], None] = lambda: None) -> state.LabState:
     naming.validate_lab_name(req.lab)
     if req.nodes is not None:
         naming.validate_node_count(req.nodes)
     client = connect()
+    project = str(project_home(req.home))
+    other = _owner_clash(client, req.lab, project)
+    if other:
+        raise BadInput(
+            f"a lab named {req.lab!r} already runs for the project {other}: "
+            "give this one another --name, or take that one down there"
+        )
     old = state.load(req.lab, req.home)
     count = req.nodes or (len(old.nodes) if old else DEFAULT_NODES)
     if old and count < len(old.nodes):
@@ -79,7 +100,8 @@ def up(req: UpRequest, say: Say, tick: Callable[[], None] = lambda: None) -> sta
     key = folder / state.KEY_FILE
     public_key = ensure_client_key(key, comment=f"cloudy-lab-{req.lab}")
     network = naming.network_name(req.lab)
-    boxes.ensure_network(client, network, req.lab, net)
+    labels = naming.labels(req.lab, project)
+    boxes.ensure_network(client, network, labels, net)
 
     def bring_up(index: int) -> tuple[state.LabBox, str]:
         name, cname = naming.box_name(req.lab, index), naming.container_name(req.lab, index)
@@ -88,7 +110,7 @@ def up(req: UpRequest, say: Say, tick: Callable[[], None] = lambda: None) -> sta
         if box is None:
             box = boxes.create_box(
                 client,
-                lab=req.lab,
+                labels=labels,
                 name=name,
                 container=cname,
                 image=image,
@@ -132,13 +154,13 @@ def down(lab: str, home: Path | None, say: Say) -> bool:
     naming.validate_lab_name(lab)
     client = connect()
     found = False
-    for box in client.containers.list(all=True, filters={"label": f"{naming.LABEL}={lab}"}):
+    ours = [f"{k}={v}" for k, v in naming.labels(lab, str(project_home(home))).items()]
+    for box in client.containers.list(all=True, filters={"label": ours}):
         box.remove(force=True, v=True)
         found = True
-    for net in client.networks.list(names=[naming.network_name(lab)]):
-        if net.attrs.get("Labels", {}).get(naming.LABEL) == lab:
-            net.remove()
-            found = True
+    for net in client.networks.list(filters={"label": ours}):
+        net.remove()
+        found = True
     if state.lab_dir(lab, home).exists():
         state.remove(lab, home)
         found = True

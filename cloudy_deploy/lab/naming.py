@@ -9,6 +9,7 @@ from cloudy_deploy.errors import BadInput
 _LAB_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,22}[a-z0-9])?$")
 PREFIX = "cloudy"
 LABEL = "org.cloudy-deploy.lab"
+PROJECT_LABEL = "org.cloudy-deploy.project"
 MAX_NODES = 200
 
 
@@ -44,3 +45,8 @@ def box_index(lab: str, box: str) -> int | None:
     """The index of a box name of this lab, or None when it is not one."""
     m = re.fullmatch(re.escape(lab) + r"-([1-9][0-9]*)", box)
     return int(m.group(1)) if m else None
+
+
+def labels(lab: str, project: str) -> dict[str, str]:
+    """Docker labels of a lab's objects: names are global to the engine, so the project is recorded."""
+    return {LABEL: lab, PROJECT_LABEL: project}

@@ -1,0 +1,140 @@
+"""The lab on real systemd containers: SSH with strict host key checking, idempotence, clean down."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cloudy_deploy import inventory
+from cloudy_deploy.lab import naming, state
+from cloudy_deploy.lab.sshkeys import ensure_client_key
+from tests.conftest import REPO, run_cloudy
+
+pytestmark = pytest.mark.lab
+
+
+def ansible_ping(inv: Path) -> subprocess.CompletedProcess:
+    # A control socket of its own per inventory: a reused master connection skips host key checks.
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(inv.parent / "cp"),
+    }
+    ansible = Path(sys.executable).parent / "ansible"
+    return subprocess.run(
+        [str(ansible), "-i", str(inv), "cloudy", "-m", "ansible.builtin.ping", "-o"],
+        env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+def lab_containers(client, name):
+    return client.containers.list(all=True, filters={"label": f"{naming.LABEL}={name}"})
+
+
+def test_lab_up_ping_reup_down(home, lab, docker_client, tmp_path):
+    up = run_cloudy("lab", "up", "--nodes", "2", "--name", lab, home=home)
+    assert up.returncode == 0, up.stderr
+    lab_state = state.load(lab, home)
+    assert [b.name for b in lab_state.nodes] == [f"{lab}-1", f"{lab}-2"]
+    ids = sorted(c.id for c in lab_containers(docker_client, lab))
+    assert len(ids) == 2
+
+    # Ansible over SSH with the lab's key and known_hosts, strict checking on.
+    inv = inventory.write(lab_state.as_nodes(), tmp_path / "inv", cloud="test")
+    ping = ansible_ping(inv)
+    assert ping.returncode == 0, ping.stdout + ping.stderr
+    assert ping.stdout.count("SUCCESS") == 2
+    assert "StrictHostKeyChecking=no" not in inv.read_text()
+
+    # The same, against a known_hosts holding a wrong key: refused, so checking is real.
+    wrong = tmp_path / "wrong_known_hosts"
+    other = ensure_client_key(tmp_path / "other_key", "x").split()
+    wrong.write_text("".join(f"{b.address} {other[0]} {other[1]}\n" for b in lab_state.nodes))
+    bad_nodes = [n.model_copy(update={"ssh_known_hosts": str(wrong)}) for n in lab_state.as_nodes()]
+    refused = ansible_ping(inventory.write(bad_nodes, tmp_path / "bad", cloud="test"))
+    assert refused.returncode != 0
+    assert "Host key verification failed" in refused.stdout + refused.stderr
+
+    # A second `lab up` keeps the same boxes.
+    again = run_cloudy("lab", "up", "--name", lab, home=home)
+    assert again.returncode == 0, again.stderr
+    assert sorted(c.id for c in lab_containers(docker_client, lab)) == ids
+
+    # `lab ssh` runs a command on a box through the lab's known_hosts.
+    ssh = run_cloudy("lab", "ssh", f"{lab}-2", "hostname", home=home)
+    assert ssh.returncode == 0, ssh.stderr
+    assert ssh.stdout.strip() == f"{lab}-2"
+
+    status = run_cloudy("lab", "status", "--name", lab, "--json", home=home)
+    rows = yaml.safe_load(status.stdout)
+    assert [(r["name"], r["running"], r["ssh"]) for r in rows] == [(f"{lab}-1", True, True), (f"{lab}-2", True, True)]
+
+    # Down removes containers, network and state, and keeps the images.
+    down = run_cloudy("lab", "down", "--name", lab, home=home)
+    assert down.returncode == 0, down.stderr
+    assert lab_containers(docker_client, lab) == []
+    assert docker_client.networks.list(names=[naming.network_name(lab)]) == []
+    assert not (home / ".cloudy" / "lab").exists()
+    docker_client.images.get(lab_state.image)
+
+
+def test_more_nodes_adds_boxes_and_keeps_the_old(home, lab, docker_client):
+    assert run_cloudy("lab", "up", "--nodes", "1", "--name", lab, home=home).returncode == 0
+    first = {c.name: c.id for c in lab_containers(docker_client, lab)}
+    grown = run_cloudy("lab", "up", "--nodes", "3", "--name", lab, home=home)
+    assert grown.returncode == 0, grown.stderr
+    after = {c.name: c.id for c in lab_containers(docker_client, lab)}
+    assert len(after) == 3
+    assert {k: after[k] for k in first} == first
+    known = (home / ".cloudy" / "lab" / lab / "known_hosts").read_text().splitlines()
+    assert len(known) == 3
+
+
+def test_subnet_overlapping_a_docker_network_is_refused(home, lab, docker_client):
+    from docker.types import IPAMConfig, IPAMPool
+
+    taken = docker_client.networks.create(
+        f"cloudy-test-{lab}", ipam=IPAMConfig(pool_configs=[IPAMPool(subnet="172.31.250.0/24")])
+    )
+    try:
+        result = run_cloudy("lab", "up", "--name", lab, "--subnet", "172.31.250.128/25", home=home)
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "overlaps 172.31.250.0/24" in lines[0] and taken.name in lines[0]
+        assert list(home.iterdir()) == []
+        assert lab_containers(docker_client, lab) == []
+        assert docker_client.networks.list(names=[naming.network_name(lab)]) == []
+    finally:
+        taken.remove()
+
+
+def test_cloudy_up_runs_the_main_playbook_and_a_second_run_changes_nothing(home, docker_client):
+    try:
+        first = run_cloudy("up", "--nodes", "2", home=home)
+        assert first.returncode == 0, first.stderr[-3000:]
+        second = run_cloudy("up", home=home)
+        assert second.returncode == 0, second.stderr[-3000:]
+        runs = sorted((home / ".cloudy" / "runs").iterdir())
+        assert len(runs) == 2
+        recap = (runs[-1] / "artifacts" / runs[-1].name / "stdout").read_text()
+        assert "changed=0" in recap and "failed=0" in recap
+        assert recap.count("changed=0") == 2
+    finally:
+        run_cloudy("lab", "down", home=home)
+
+
+def test_same_lab_name_in_another_project_is_refused(home, lab, docker_client, tmp_path):
+    assert run_cloudy("lab", "up", "--nodes", "1", "--name", lab, home=home).returncode == 0
+    before = [c.id for c in lab_containers(docker_client, lab)]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    clash = run_cloudy("lab", "up", "--name", lab, home=elsewhere)
+    assert clash.returncode == 2
+    assert len(clash.stderr.strip().splitlines()) == 1 and str(home) in clash.stderr
+    assert list(elsewhere.iterdir()) == []
+    # `lab down` from the other project leaves this lab alone.
+    assert run_cloudy("lab", "down", "--name", lab, home=elsewhere).returncode == 0
+    assert [c.id for c in lab_containers(docker_client, lab)] == before
