@@ -1,0 +1,60 @@
+# Shared by scripts/up.sh and scripts/test.sh: a venv with the project, and a
+# reachable Docker engine. Sourced, not run.
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${CLOUDY_VENV:-$REPO/.venv}
+PY=${PYTHON:-python3}
+
+note() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 2; }
+
+# ensure_venv [EXTRA]: create .venv and install the project (with extras, e.g. test).
+ensure_venv() {
+  local extra=${1:-}
+  command -v "$PY" >/dev/null || die "python3 is not installed: apt-get install python3 python3-venv"
+  "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || die "cloudy-deploy needs Python >= 3.11 (found $("$PY" -V 2>&1)): install a newer python3"
+  if [ ! -x "$VENV/bin/python" ]; then
+    note "creating the virtual environment $VENV"
+    "$PY" -m venv "$VENV" || die "python3 -m venv failed: apt-get install python3-venv"
+  fi
+  local spec="$REPO${extra:+[$extra]}"
+  local stamp="$VENV/.cloudy-installed-${extra:-base}"
+  if [ ! -f "$stamp" ] || [ "$REPO/pyproject.toml" -nt "$stamp" ]; then
+    note "installing cloudy-deploy${extra:+ with [$extra]} into $VENV"
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -e "$spec"
+    touch "$stamp"
+  fi
+}
+
+docker_reachable() {
+  "$VENV/bin/python" -c 'import docker; docker.from_env(timeout=10).ping()' >/dev/null 2>&1
+}
+
+# ensure_docker: a reachable engine, plus debootstrap for the lab's base image.
+# As root on Debian, install docker.io and start dockerd; elsewhere say how.
+ensure_docker() {
+  local can_install=0
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && can_install=1
+  if ! command -v debootstrap >/dev/null && [ $can_install = 1 ]; then
+    note "installing debootstrap (builds the lab's base image)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+  fi
+  docker_reachable && return 0
+  if [ $can_install = 0 ]; then
+    die "no reachable Docker engine: install Docker (Debian: sudo apt-get install docker.io debootstrap), start it, add yourself to the docker group, then run this again"
+  fi
+  if ! command -v dockerd >/dev/null; then
+    note "installing docker.io from Debian (no Docker engine was found)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+  fi
+  if [ -d /run/systemd/system ]; then
+    note "starting docker.service"
+    systemctl start docker
+  else
+    note "starting dockerd in the background (no systemd here); log: /var/log/cloudy-dockerd.log"
+    nohup dockerd >/var/log/cloudy-dockerd.log 2>&1 &
+  fi
+  for _ in $(seq 60); do docker_reachable && return 0; sleep 1; done
+  die "dockerd did not come up in 60 s: see /var/log/cloudy-dockerd.log"
+}

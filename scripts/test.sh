@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Every test, in tiers: lint, unit (no containers), lab (containers), molecule (one scenario per role).
+#   scripts/test.sh            all tiers
+#   scripts/test.sh unit       only the fast tier (also: lint, lab, molecule)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+tier=${1:-all}
+case "$tier" in all|lint|unit|lab|molecule) ;; *) die "unknown tier '$tier': use all, lint, unit, lab or molecule";; esac
+ensure_venv test
+cd "$REPO"
+export PATH="$VENV/bin:$PATH"
+
+if [ "$tier" = all ] || [ "$tier" = lint ]; then
+  note "lint: ruff, ansible-lint (production profile)"
+  ruff check cloudy_deploy plugins tests benchmarks
+  ruff format --check cloudy_deploy plugins tests benchmarks
+  ansible-lint
+fi
+if [ "$tier" = all ] || [ "$tier" = unit ]; then
+  note "unit tests"
+  pytest -m "not lab and not molecule" tests
+fi
+if [ "$tier" = all ] || [ "$tier" = lab ] || [ "$tier" = molecule ]; then
+  ensure_docker
+  CLOUDY_NODE_IMAGE=$(cloudy lab image)
+  export CLOUDY_NODE_IMAGE
+  note "node image: $CLOUDY_NODE_IMAGE"
+fi
+if [ "$tier" = all ] || [ "$tier" = lab ]; then
+  note "lab tests (real systemd containers)"
+  pytest -m lab tests
+fi
+if [ "$tier" = all ] || [ "$tier" = molecule ]; then
+  note "molecule scenarios"
+  pytest -m molecule tests
+fi

@@ -1,0 +1,47 @@
+"""Every molecule scenario: create, converge, idempotence (changed=0), verify, destroy."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+SCENARIOS = sorted(p.parent.name for p in (REPO / "molecule").glob("*/molecule.yml"))
+
+
+@pytest.fixture(scope="session")
+def node_image() -> str:
+    """The lab's node image; built (once) when the caller did not name it."""
+    image = os.environ.get("CLOUDY_NODE_IMAGE")
+    if image:
+        return image
+    cloudy = Path(sys.executable).parent / "cloudy"
+    done = subprocess.run([str(cloudy), "lab", "image"], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(done.stderr)
+        pytest.skip(f"no node image: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+@pytest.mark.molecule
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_scenario(scenario, node_image):
+    env = {
+        **os.environ,
+        "CLOUDY_NODE_IMAGE": node_image,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "PY_COLORS": "0",
+    }
+    done = subprocess.run(
+        ["molecule", "test", "-s", scenario],
+        cwd=REPO, env=env, capture_output=True, text=True, check=False,
+    )
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-6000:]
+    assert "idempotence" in log.lower()
