@@ -26,7 +26,11 @@ def ansible_ping(inv: Path) -> subprocess.CompletedProcess:
     ansible = Path(sys.executable).parent / "ansible"
     return subprocess.run(
         [str(ansible), "-i", str(inv), "cloudy", "-m", "ansible.builtin.ping", "-o"],
-        env=env, capture_output=True, text=True, timeout=300, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -70,7 +74,10 @@ def test_lab_up_ping_reup_down(home, lab, docker_client, tmp_path):
 
     status = run_cloudy("lab", "status", "--name", lab, "--json", home=home)
     rows = yaml.safe_load(status.stdout)
-    assert [(r["name"], r["running"], r["ssh"]) for r in rows] == [(f"{lab}-1", True, True), (f"{lab}-2", True, True)]
+    assert [(r["name"], r["running"], r["ssh"]) for r in rows] == [
+        (f"{lab}-1", True, True),
+        (f"{lab}-2", True, True),
+    ]
 
     # Down removes containers, network and state, and keeps the images.
     down = run_cloudy("lab", "down", "--name", lab, home=home)

@@ -40,7 +40,11 @@ def test_scenario(scenario, node_image):
     }
     done = subprocess.run(
         ["molecule", "test", "-s", scenario],
-        cwd=REPO, env=env, capture_output=True, text=True, check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     log = done.stdout + done.stderr
     assert done.returncode == 0, log[-6000:]
