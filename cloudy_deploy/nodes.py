@@ -1,6 +1,6 @@
 """The one model every source produces: a box we can reach and manage."""
 
-from typing import Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,11 +10,13 @@ class Node(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str
-    address: str
+    name: str  # as the source names it; the plan derives tinc and host names from it
+    address: str  # the address the controller reaches it on
+    addresses: tuple[str, ...] = ()  # other addresses the source knows of
     ssh_user: str = "root"
     ssh_port: int = Field(default=22, ge=1, le=65535)
     ssh_private_key: str | None = None
     ssh_known_hosts: str | None = None
     tags: tuple[str, ...] = ()
-    source: Literal["static", "lab", "cnml", "mdns", "tinc"] | str = "static"
+    vars: dict[str, Any] = Field(default_factory=dict)  # host vars from the source (guifi ids, zone...)
+    source: str = "static"  # where the record came from, e.g. "static:nodes.yml", "lab:lab"

@@ -44,7 +44,7 @@ class LabState(BaseModel):
                 ssh_private_key=self.ssh_private_key,
                 ssh_known_hosts=self.ssh_known_hosts,
                 tags=("lab", f"lab:{self.lab}"),
-                source="lab",
+                source=f"lab:{self.lab}",
             )
             for b in self.nodes
         ]

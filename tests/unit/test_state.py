@@ -47,7 +47,7 @@ def test_lab_source_reads_every_lab_or_one(home):
     nodes = lab_source.nodes(None, home)
     assert [n.name for n in nodes] == ["lab-1", "lab-2", "other-1"]
     one = lab_source.nodes("other", home)
-    assert [(n.name, n.address, n.source) for n in one] == [("other-1", "172.29.0.2", "lab")]
+    assert [(n.name, n.address, n.source) for n in one] == [("other-1", "172.29.0.2", "lab:other")]
     assert one[0].ssh_known_hosts.endswith("other/known_hosts")
     with pytest.raises(BadInput, match="no lab named 'nope'"):
         lab_source.nodes("nope", home)
