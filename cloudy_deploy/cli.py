@@ -158,7 +158,7 @@ def discover(
         return
     table = Table("name", "address", "ssh", "source", "tags")
     for n in found:
-        table.add_row(n.name, n.address, f"{n.ssh_user}@:{n.ssh_port}", n.source, " ".join(n.tags))
+        table.add_row(n.name, n.address, f"{n.ssh_user or '-'}@:{n.ssh_port or 22}", n.source, " ".join(n.tags))
     err.print(table)
 
 

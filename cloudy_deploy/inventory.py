@@ -14,8 +14,8 @@ GROUP = "cloudy"
 
 
 def host_vars(node: Node) -> dict[str, object]:
-    hv: dict[str, object] = {"ansible_host": node.address, "ansible_user": node.ssh_user}
-    if node.ssh_port != 22:
+    hv: dict[str, object] = {"ansible_host": node.address, "ansible_user": node.ssh_user or "root"}
+    if node.ssh_port not in (None, 22):
         hv["ansible_port"] = node.ssh_port
     if node.ssh_private_key:
         hv["ansible_ssh_private_key_file"] = node.ssh_private_key

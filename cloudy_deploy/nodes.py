@@ -13,8 +13,8 @@ class Node(BaseModel):
     name: str  # as the source names it; the plan derives tinc and host names from it
     address: str  # the address the controller reaches it on
     addresses: tuple[str, ...] = ()  # other addresses the source knows of
-    ssh_user: str = "root"
-    ssh_port: int = Field(default=22, ge=1, le=65535)
+    ssh_user: str | None = None  # None: the spec's ssh.user (default root)
+    ssh_port: int | None = Field(default=None, ge=1, le=65535)  # None: 22
     ssh_private_key: str | None = None
     ssh_known_hosts: str | None = None
     tags: tuple[str, ...] = ()

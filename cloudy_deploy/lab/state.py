@@ -41,6 +41,7 @@ class LabState(BaseModel):
                 name=b.name,
                 address=b.address,
                 ssh_user=self.ssh_user,
+                ssh_port=22,
                 ssh_private_key=self.ssh_private_key,
                 ssh_known_hosts=self.ssh_known_hosts,
                 tags=("lab", f"lab:{self.lab}"),
