@@ -3,6 +3,7 @@
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -158,7 +159,9 @@ def discover(
         return
     table = Table("name", "address", "ssh", "source", "tags")
     for n in found:
-        table.add_row(n.name, n.address, f"{n.ssh_user or '-'}@:{n.ssh_port or 22}", n.source, " ".join(n.tags))
+        table.add_row(
+            n.name, n.address, f"{n.ssh_user or '-'}@:{n.ssh_port or 22}", n.source, " ".join(n.tags)
+        )
     err.print(table)
 
 
@@ -170,37 +173,64 @@ def up(
     home: Home = None,
 ) -> None:
     """The one-command demo: a lab, then the main playbook on it over SSH."""
-    from cloudy_deploy import inventory, runner
+    from cloudy_deploy import inventory, progress, runner
     from cloudy_deploy.lab import state
     from cloudy_deploy.paths import state_root
 
     existing = state.load("lab", home)
     req = manager.UpRequest(nodes=None if existing else nodes, home=home)
-    with _progress(req.nodes or len(existing.nodes if existing else []), "lab boxes up") as progress:
-        lab = manager.up(req, say, tick=lambda: progress.advance(progress.task_ids[0]))
+    with _progress(req.nodes or len(existing.nodes if existing else []), "lab boxes up") as bar:
+        lab = manager.up(req, say, tick=lambda: bar.advance(bar.task_ids[0]))
     hosts = inventory.write(lab.as_nodes(), state_root(home) / "inventory", cloud="cloudy")
     say(f"inventory: {hosts}")
-    result = runner.run_playbook("site.yml", hosts, say, home=home)
-    table = Table(
-        "host",
-        "ok",
-        "changed",
-        "failed",
-        "unreachable",
-        "skipped",
-        title=f"run {result.run_id}: {result.seconds:.0f} s",
-    )
-    for host, h in sorted(result.hosts.items()):
-        table.add_row(host, str(h.ok), str(h.changed), str(h.failed), str(h.unreachable), str(h.skipped))
-    err.print(table)
-    for host, h in sorted(result.hosts.items()):
-        for failure in h.failures:
-            say(f"{host}: {failure}")
-    if result.error:
-        say(f"the playbook did not run: {result.error}")
-    if not result.success:
+    record = runner.run_playbook("site.yml", hosts, progress.choose(False), command="up", home=home)
+    if not record.success:
         raise typer.Exit(1)
     say("the boxes are ready: `cloudy lab ssh lab-1` opens a shell on the first one")
+
+
+runs_app = typer.Typer(
+    help="Past runs: what ran, when, and the result per host.", invoke_without_command=True
+)
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.callback()
+def runs_list(ctx: typer.Context, as_json: Json = False, home: Home = None) -> None:
+    """List past runs (id, command, start, duration, result per host)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from cloudy_deploy import runs
+
+    records = runs.load_all(home)
+    if as_json:
+        out.print_json(json.dumps([r.to_json() for r in records]))
+        return
+    table = Table("id", "command", "playbook", "started", "seconds", "status", "hosts ok", "hosts failed")
+    for r in records:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started))
+        failed = r.failed_hosts
+        table.add_row(
+            r.id,
+            r.command,
+            r.playbook,
+            started,
+            f"{r.seconds:.0f}",
+            r.status,
+            str(len(r.hosts) - len(failed)),
+            ", ".join(failed) or "-",
+        )
+    err.print(table)
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[str, typer.Argument(help="Run id, from `cloudy runs`")], home: Home = None
+) -> None:
+    """Print a run's recap again."""
+    from cloudy_deploy import progress, runs
+
+    progress.print_recap(runs.load(home, run_id))
 
 
 def _later(command: str, issue: str) -> None:

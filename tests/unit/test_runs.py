@@ -1,0 +1,42 @@
+import pytest
+
+from cloudy_deploy import runs
+from cloudy_deploy.errors import BadInput
+from cloudy_deploy.events import HostStats
+
+
+def test_records_round_trip_and_the_last_failed_hosts_are_found(home, monkeypatch):
+    rec, folder = runs.new_run(home, "deploy", "site.yml", None)
+    assert folder.is_dir() and folder.parent == home / ".cloudy" / "runs"
+    rec.status = "failed"
+    rec.hosts = {
+        "a": HostStats(ok=3),
+        "b": HostStats(ok=1, failed=1, failures=["t: boom"]),
+        "c": HostStats(unreachable=1),
+    }
+    runs.save(rec, home)
+    loaded = runs.load(home, rec.id)
+    assert loaded == rec
+    assert loaded.failed_hosts == ["b", "c"]
+    assert runs.last(home, "deploy").id == rec.id
+    assert runs.last(home, "status") is None
+
+
+def test_a_running_record_is_not_the_last_run(home):
+    rec, _ = runs.new_run(home, "deploy", "site.yml", None)
+    runs.save(rec, home)
+    assert runs.last(home, "deploy") is None
+
+
+def test_unknown_run_id_is_bad_input(home):
+    with pytest.raises(BadInput, match=r"no run .nope.*cloudy runs"):
+        runs.load(home, "nope")
+
+
+def test_rotation_keeps_the_newest(home):
+    root = home / ".cloudy" / "runs"
+    root.mkdir(parents=True)
+    for i in range(5):
+        (root / f"20260101-00000{i}-1").mkdir()
+    runs.rotate(home, keep=2)
+    assert sorted(p.name for p in root.iterdir()) == ["20260101-000003-1", "20260101-000004-1"]
