@@ -58,6 +58,7 @@ class RunProgress:
     tasks_done: int = 0
     hosts: dict[str, HostStats] = field(default_factory=dict)
     recap: dict[str, HostStats] | None = None  # from playbook_on_stats: the authoritative counts
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # `cloudy_report` results, per host
 
     def host(self, name: str) -> HostStats:
         return self.hosts.setdefault(name, HostStats())
@@ -82,6 +83,9 @@ class RunProgress:
         res = data.get("res") or {}
         stats = self.host(host)
         if kind == "runner_on_ok":
+            msg = res.get("msg")
+            if isinstance(msg, Mapping) and isinstance(msg.get("cloudy_report"), Mapping):
+                self.reports[host] = dict(msg["cloudy_report"])
             stats.ok += 1
             stats.changed += bool(res.get("changed"))
             status = "changed" if res.get("changed") else "ok"

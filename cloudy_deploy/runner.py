@@ -94,6 +94,7 @@ def run_playbook(
     record.status = status
     record.tasks = progress.tasks_done
     record.hosts = progress.final()
+    record.reports = progress.reports
     if status not in ("successful", "canceled") and not record.hosts:
         record.error = _first_error(folder / "artifacts" / record.id / "stdout")
     runs.save(record, home)

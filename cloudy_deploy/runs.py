@@ -28,6 +28,7 @@ class RunRecord:
     limit: str | None = None
     hosts: dict[str, HostStats] = field(default_factory=dict)
     error: str = ""  # why the playbook did not run at all (syntax error, missing role...)
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # what status.yml reported
 
     @property
     def success(self) -> bool:
