@@ -130,6 +130,19 @@ class JsonDisplay:
         sys.stdout.flush()
 
 
+class QuietDisplay:
+    """For commands that print their own summary (status)."""
+
+    def start(self, record: RunRecord, expected_tasks: int | None) -> None:
+        pass
+
+    def update(self, line: dict[str, Any], progress: RunProgress) -> None:
+        pass
+
+    def stop(self, record: RunRecord) -> None:
+        pass
+
+
 def choose(as_json: bool) -> Display:
     if as_json:
         return JsonDisplay()

@@ -5,6 +5,7 @@ result there (runs.py). Events go through events.RunProgress to a Display.
 """
 
 import os
+import re
 import signal
 import sys
 import threading
@@ -26,7 +27,7 @@ def _first_error(stdout: Path) -> str:
     except OSError:
         return ""
     found = next((x for x in lines if x.startswith("ERROR!") or "[ERROR]" in x), lines[-1] if lines else "")
-    return " ".join(found.split())
+    return " ".join(re.sub(r"\x1b\[[0-9;]*m", "", found).split())  # without terminal colours
 
 
 def run_playbook(

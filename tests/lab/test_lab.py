@@ -11,6 +11,8 @@ import yaml
 from cloudy_deploy import inventory
 from cloudy_deploy.lab import naming, state
 from cloudy_deploy.lab.sshkeys import ensure_client_key
+from cloudy_deploy.plan import make_plan
+from cloudy_deploy.spec import default_spec
 from tests.conftest import REPO, run_cloudy
 
 pytestmark = pytest.mark.lab
@@ -34,6 +36,11 @@ def ansible_ping(inv: Path) -> subprocess.CompletedProcess:
     )
 
 
+def write_inventory(nodes, out: Path) -> Path:
+    spec = default_spec()
+    return inventory.write(make_plan(nodes, spec, None), spec, out)[0]
+
+
 def lab_containers(client, name):
     return client.containers.list(all=True, filters={"label": f"{naming.LABEL}={name}"})
 
@@ -47,7 +54,7 @@ def test_lab_up_ping_reup_down(home, lab, docker_client, tmp_path):
     assert len(ids) == 2
 
     # Ansible over SSH with the lab's key and known_hosts, strict checking on.
-    inv = inventory.write(lab_state.as_nodes(), tmp_path / "inv", cloud="test")
+    inv = write_inventory(lab_state.as_nodes(), tmp_path / "inv")
     ping = ansible_ping(inv)
     assert ping.returncode == 0, ping.stdout + ping.stderr
     assert ping.stdout.count("SUCCESS") == 2
@@ -58,7 +65,7 @@ def test_lab_up_ping_reup_down(home, lab, docker_client, tmp_path):
     other = ensure_client_key(tmp_path / "other_key", "x").split()
     wrong.write_text("".join(f"{b.address} {other[0]} {other[1]}\n" for b in lab_state.nodes))
     bad_nodes = [n.model_copy(update={"ssh_known_hosts": str(wrong)}) for n in lab_state.as_nodes()]
-    refused = ansible_ping(inventory.write(bad_nodes, tmp_path / "bad", cloud="test"))
+    refused = ansible_ping(write_inventory(bad_nodes, tmp_path / "bad"))
     assert refused.returncode != 0
     assert "Host key verification failed" in refused.stdout + refused.stderr
 
@@ -118,30 +125,15 @@ def test_subnet_overlapping_a_docker_network_is_refused(home, lab, docker_client
         taken.remove()
 
 
-def test_cloudy_up_runs_the_main_playbook_and_a_second_run_changes_nothing(home, docker_client):
-    try:
-        first = run_cloudy("up", "--nodes", "2", home=home)
-        assert first.returncode == 0, first.stderr[-3000:]
-        second = run_cloudy("up", home=home)
-        assert second.returncode == 0, second.stderr[-3000:]
-        runs = sorted((home / ".cloudy" / "runs").iterdir())
-        assert len(runs) == 2
-        recap = (runs[-1] / "artifacts" / runs[-1].name / "stdout").read_text()
-        assert "changed=0" in recap and "failed=0" in recap
-        assert recap.count("changed=0") == 2
-    finally:
-        run_cloudy("lab", "down", home=home)
-
-
-def test_same_lab_name_in_another_project_is_refused(home, lab, docker_client, tmp_path):
-    assert run_cloudy("lab", "up", "--nodes", "1", "--name", lab, home=home).returncode == 0
-    before = [c.id for c in lab_containers(docker_client, lab)]
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    clash = run_cloudy("lab", "up", "--name", lab, home=elsewhere)
-    assert clash.returncode == 2
-    assert len(clash.stderr.strip().splitlines()) == 1 and str(home) in clash.stderr
-    assert list(elsewhere.iterdir()) == []
-    # `lab down` from the other project leaves this lab alone.
-    assert run_cloudy("lab", "down", "--name", lab, home=elsewhere).returncode == 0
-    assert [c.id for c in lab_containers(docker_client, lab)] == before
+def test_cloudy_up_runs_the_main_playbook_and_a_second_run_changes_nothing(home, lab, docker_client):
+    (home / "cloudy.yml").write_text(f"cloud: uptest\nsources:\n  - lab: {lab}\n")
+    first = run_cloudy("up", "--nodes", "2", home=home)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert f"cloudy lab ssh {lab}-1" in first.stderr
+    second = run_cloudy("up", home=home)
+    assert second.returncode == 0, second.stderr[-3000:]
+    runs = sorted((home / ".cloudy" / "runs").iterdir())
+    assert len(runs) == 2
+    recap = (runs[-1] / "artifacts" / runs[-1].name / "stdout").read_text()
+    assert recap.count("changed=0") == 2 and "failed=0" in recap
+    assert (home / "cloudy.lock").exists()

@@ -24,9 +24,13 @@ def assert_refused(result, home, fragment):
         (["lab", "down", "--name", "../x"], "is not allowed"),
         (["lab", "up", "--nodes", "many"], "--nodes"),
         (["lab", "up", "--frobnicate"], "No such option"),
-        (["discover", "--source", "cnml:zone.cnml"], "not built yet"),
-        (["plan"], "not built yet"),
-        (["deploy", "--check"], "not built yet"),
+        (["discover", "--source", "cnml:missing.cnml"], "missing.cnml"),
+        (["discover", "--source", "nonsense:x"], "nonsense"),
+        (["services"], "not built yet"),
+        (["deploy", "--retry-failed", "--limit", "box1"], "exclude each other"),
+        (["deploy", "--retry-failed"], "no earlier deploy"),
+        (["deploy", "--forks", "0"], "--forks"),
+        (["runs", "show", "nope"], "no run 'nope'"),
     ],
 )
 def test_bad_input(home, args, fragment):

@@ -1,0 +1,82 @@
+"""The `cloudy` command line (DESIGN.md, 'Command line'). Commands live in the modules beside this."""
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cloudy_deploy import __version__
+from cloudy_deploy.cli import cloud, run
+from cloudy_deploy.cli.lab import lab_app
+from cloudy_deploy.errors import BadInput, NotBuiltYet
+from cloudy_deploy.lab import manager
+from cloudy_deploy.ui import err
+
+app = typer.Typer(
+    help="Turn Debian boxes of a community network into a Cloudy micro cloud.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(cloud.init)
+app.add_typer(lab_app, name="lab")
+app.command()(cloud.discover)
+app.command()(cloud.plan)
+app.command()(cloud.inventory)
+app.command()(run.deploy)
+app.command()(run.status)
+app.command()(run.up)
+app.add_typer(run.runs_app, name="runs")
+
+
+def _later(command: str, issue: str) -> None:
+    @app.command(
+        command,
+        help=f"Not built yet: {issue}.",
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    )
+    def _cmd(_args: Annotated[list[str] | None, typer.Argument(hidden=True)] = None) -> None:
+        raise NotBuiltYet(command, issue)
+
+
+_later("services", "Avahi service discovery, #6")
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit")] = False,
+) -> None:
+    if version:
+        print(__version__)
+        raise typer.Exit()
+
+
+def main() -> None:
+    """Entry point: bad input is one line on stderr and exit 2 (DESIGN.md)."""
+    try:
+        # Without standalone mode click returns typer.Exit's code instead of exiting.
+        code = app(standalone_mode=False, prog_name="cloudy")
+        sys.exit(code if isinstance(code, int) else 0)
+    except BadInput as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except manager.LabError as exc:
+        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted", markup=False)
+        sys.exit(130)
+    except Exception as exc:
+        # typer vendors click privately: its usage errors are recognised by shape.
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            ctx = getattr(exc, "ctx", None)
+            print(ctx.get_help() if ctx else "", file=sys.stderr)
+            sys.exit(0)
+        if not hasattr(exc, "format_message"):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx else "cloudy"
+        err.print(f"error: {exc.format_message()} (see `{where} --help`)", markup=False, soft_wrap=True)
+        sys.exit(getattr(exc, "exit_code", 2))

@@ -1,0 +1,202 @@
+"""`cloudy deploy | status | up | runs`: run the playbooks and report what happened."""
+
+import json
+import time
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cloudy_deploy import progress, runner, runs
+from cloudy_deploy import project as proj
+from cloudy_deploy.cli.options import Home, Json, Sources, bar
+from cloudy_deploy.errors import BadInput
+from cloudy_deploy.ui import err, out, say
+
+MAX_FORKS = 50
+DEPLOYS = ("deploy", "up")  # commands whose failed hosts --retry-failed retries
+
+
+def _refresh(project: proj.Project, source: list[str] | None) -> int:
+    """sources → plan (lock) → inventory; the number of hosts."""
+    found = proj.discover(project, source)
+    for note in found.notes:
+        say(note)
+    the_plan = proj.make_plan(project, found)
+    proj.commit(project, the_plan)
+    return len(the_plan.hosts)
+
+
+def _retry_limit(home: object, limit: str | None) -> str | None:
+    if limit:
+        raise BadInput("--retry-failed and --limit exclude each other: give one of them")
+    last = [r for r in runs.load_all(home) if r.command in DEPLOYS and r.status != "running"]
+    if not last:
+        raise BadInput("--retry-failed: no earlier deploy in .cloudy/runs: run `cloudy deploy` first")
+    return ",".join(last[-1].failed_hosts) or None
+
+
+def _run(
+    project: proj.Project, command: str, playbook: str, as_json: bool, hosts: int, **kwargs: object
+) -> runs.RunRecord:
+    forks = kwargs.pop("forks", None) or max(1, min(hosts, MAX_FORKS))
+    return runner.run_playbook(
+        playbook,
+        project.inventory_dir,
+        progress.choose(as_json),
+        command=command,
+        home=project.home,
+        forks=forks,
+        **kwargs,
+    )
+
+
+def deploy(
+    check: Annotated[bool, typer.Option("--check", help="Change nothing; report what would change")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Show the changes to files")] = False,
+    limit: Annotated[str | None, typer.Option("--limit", help="Only these hosts (Ansible pattern)")] = None,
+    tags: Annotated[
+        str | None, typer.Option("--tags", help="Only these components, e.g. common,tinc")
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Only the hosts that failed or were unreachable last time")
+    ] = False,
+    forks: Annotated[int | None, typer.Option("--forks", min=1, help="[default: min(hosts, 50)]")] = None,
+    as_json: Json = False,
+    source: Sources = None,
+    home: Home = None,
+) -> None:
+    """Refresh the inventory from the plan, then run playbooks/site.yml."""
+    project = proj.open_project(home)
+    if retry_failed:
+        limit = _retry_limit(home, limit)
+        if limit is None:
+            say("nothing to retry: every host succeeded in the last deploy")
+            return
+    hosts = _refresh(project, source)
+    record = _run(
+        project,
+        "deploy",
+        "site.yml",
+        as_json,
+        hosts,
+        limit=limit,
+        tags=tags,
+        check=check,
+        diff=diff,
+        forks=forks,
+    )
+    if not record.success:
+        raise typer.Exit(1)
+
+
+def _status_table(record: runs.RunRecord) -> Table:
+    table = Table("node", "reachable", "uptime", "overlay ip", "mesh peers", "services")
+    for name, stats in record.hosts.items():
+        rep = record.reports.get(name)
+        if rep is None:
+            table.add_row(name, "[red]NO[/]" if not stats.success else "?", "", "", "", "")
+            continue
+        peers = f"{len(rep['peers'])}/{rep['peers_expected']}" if rep.get("overlay_ip") else "-"
+        uptime = time.strftime("%H:%M:%S", time.gmtime(int(rep["uptime"])))
+        days = int(rep["uptime"]) // 86400
+        table.add_row(
+            name,
+            "yes",
+            f"{days}d {uptime}" if days else uptime,
+            str(rep.get("overlay_ip") or "-"),
+            peers,
+            " ".join(rep["services"]) or "-",
+        )
+    return table
+
+
+def status(as_json: Json = False, source: Sources = None, home: Home = None) -> None:
+    """Per node: reachable, uptime, the mesh peers it reaches, the services active. Changes nothing."""
+    project = proj.open_project(home)
+    hosts = _refresh(project, source)
+    record = runner.run_playbook(
+        "status.yml",
+        project.inventory_dir,
+        progress.QuietDisplay(),
+        command="status",
+        home=home,
+        forks=max(1, min(hosts, MAX_FORKS)),
+    )
+    if as_json:
+        rows = [
+            {"node": n, "reachable": s.success and n in record.reports, **record.reports.get(n, {})}
+            for n, s in record.hosts.items()
+        ]
+        out.print_json(json.dumps(rows))
+    else:
+        err.print(_status_table(record))
+        for name, stats in record.hosts.items():
+            for failure in stats.failures:
+                say(f"{name}: {failure}")
+    if record.error:
+        say(f"the status playbook did not run: {record.error}")
+    if not record.success:
+        raise typer.Exit(1)
+
+
+def up(
+    nodes: Annotated[int, typer.Option("--nodes", "-n", help="Boxes in the lab when it is new")] = 3,
+    home: Home = None,
+) -> None:
+    """The one-command demo: the lab (when the spec uses it), plan, deploy; then what to open."""
+    from cloudy_deploy.lab import manager, naming, state
+
+    project = proj.open_project(home)
+    labs = [r.arg or "lab" for r in proj.source_refs(project, None) if r.kind == "lab"]
+    for name in labs:
+        naming.validate_lab_name(name)
+        existing = state.load(name, home)
+        req = manager.UpRequest(lab=name, nodes=None if existing else nodes, home=home)
+        with bar(req.nodes or len(existing.nodes if existing else []), f"lab {name}: boxes up") as shown:
+            manager.up(req, say, tick=lambda: shown.advance(shown.task_ids[0]))
+    hosts = _refresh(project, None)
+    record = _run(project, "up", "site.yml", False, hosts)
+    if not record.success:
+        raise typer.Exit(1)
+    say(f"the micro cloud {project.spec.cloud!r} is ready on {hosts} boxes:")
+    if labs:
+        say(f"  a shell on a box:   cloudy lab ssh {naming.box_name(labs[0], 1)}")
+    say("  what each box runs: cloudy status")
+
+
+runs_app = typer.Typer(help="Past runs: what ran, when, the result per host.", invoke_without_command=True)
+
+
+@runs_app.callback()
+def runs_list(ctx: typer.Context, as_json: Json = False, home: Home = None) -> None:
+    """List past runs (id, command, start, duration, result per host)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    records = runs.load_all(home)
+    if as_json:
+        out.print_json(json.dumps([r.to_json() for r in records]))
+        return
+    table = Table("id", "command", "playbook", "started", "seconds", "status", "hosts ok", "hosts failed")
+    for r in records:
+        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started))
+        failed = r.failed_hosts
+        table.add_row(
+            r.id,
+            r.command,
+            r.playbook,
+            started,
+            f"{r.seconds:.0f}",
+            r.status,
+            str(len(r.hosts) - len(failed)),
+            ", ".join(failed) or "-",
+        )
+    err.print(table)
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[str, typer.Argument(help="Run id (`cloudy runs`)")], home: Home = None
+) -> None:
+    """Print a run's recap again."""
+    progress.print_recap(runs.load(home, run_id))

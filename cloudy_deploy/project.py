@@ -1,0 +1,65 @@
+"""A project folder and the one-way flow of DESIGN.md: spec → sources → plan (+lock) → inventory.
+
+The CLI calls these; nothing here prints or talks to ansible-runner.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cloudy_deploy import inventory, lock, plan, sources, spec
+from cloudy_deploy.paths import project_home, state_root
+
+SPEC_FILE = "cloudy.yml"
+LOCK_FILE = "cloudy.lock"
+
+
+@dataclass(frozen=True)
+class Project:
+    home: Path
+    spec: spec.CloudSpec
+    spec_path: Path | None  # None: the built-in default spec (no cloudy.yml here)
+
+    @property
+    def base_dir(self) -> Path:
+        """Where relative paths of the spec resolve: the folder of cloudy.yml."""
+        return self.spec_path.parent if self.spec_path else self.home
+
+    @property
+    def lock_path(self) -> Path:
+        # Beside cloudy.yml; the default spec keeps its lock in the state folder.
+        return self.base_dir / LOCK_FILE if self.spec_path else state_root(self.home) / LOCK_FILE
+
+    @property
+    def inventory_dir(self) -> Path:
+        return state_root(self.home) / "inventory"
+
+
+def open_project(home: Path | None = None) -> Project:
+    root = project_home(home)
+    path = root / SPEC_FILE
+    if path.exists():
+        return Project(root, spec.load(path), path)
+    return Project(root, spec.default_spec(), None)
+
+
+def source_refs(project: Project, override: Sequence[str] | None) -> list[sources.SourceRef]:
+    """--source on the command line replaces the spec's sources."""
+    if override:
+        return [sources.parse_ref(text) for text in override]
+    return list(project.spec.sources)  # validated into SourceRefs by the spec loader
+
+
+def discover(project: Project, override: Sequence[str] | None = None) -> sources.MergeResult:
+    return sources.collect(source_refs(project, override), project.base_dir, project.home)
+
+
+def make_plan(project: Project, found: sources.MergeResult, reclaim: bool = False) -> plan.Plan:
+    old = lock.load(project.lock_path, project.spec)
+    return plan.make_plan(found.nodes, project.spec, old, reclaim=reclaim)
+
+
+def commit(project: Project, the_plan: plan.Plan, out_dir: Path | None = None) -> list[Path]:
+    """Keep the plan's allocations in the lock, then write the inventory."""
+    lock.save(the_plan.lock, project.lock_path)
+    return inventory.write(the_plan, project.spec, out_dir or project.inventory_dir)

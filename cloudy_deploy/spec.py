@@ -1,0 +1,353 @@
+"""The cloud spec (cloudy.yml): pydantic models, and a loader whose errors name file, line and fix."""
+
+import difflib
+import gc
+import re
+import types
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from ipaddress import IPv4Network, ip_network
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from cloudy_deploy.errors import BadInput
+
+SPEC_FILE = "cloudy.yml"
+DEFAULT_SUBNET = IPv4Network("10.99.0.0/16")
+# tinc names the network's interface after it by default: Linux allows 15 characters (IFNAMSIZ).
+CLOUD_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _source_ref(entry: Any) -> Any:
+    # Imported late: the sources package is written beside this one and imports nothing from it.
+    from cloudy_deploy.sources import SourceRef, from_spec
+
+    return entry if isinstance(entry, SourceRef) else from_spec(entry)
+
+
+def parse_subnet(value: Any) -> IPv4Network:
+    """An IPv4 CIDR for the overlay; a ValueError says how to fix it."""
+    if isinstance(value, IPv4Network):
+        return value
+    try:
+        net = ip_network(str(value), strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IPv4 network: write it as CIDR, e.g. 10.99.0.0/16") from None
+    if net.version != 4:
+        raise ValueError(f"{value} is IPv6: the overlay is IPv4, e.g. 10.99.0.0/16")
+    if str(net) != str(value).strip():
+        raise ValueError(f"{value} has host bits set: did you mean {net}?")
+    # A public, loopback or link-local range would take routes away from the real networks.
+    if net.is_global or net.is_loopback or net.is_link_local or net.is_multicast or net.is_reserved:
+        raise ValueError(
+            f"{net} is not a private range: take one from 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16"
+            " or 100.64.0.0/10"
+        )
+    return net
+
+
+class Overlay(_Model):
+    subnet: Annotated[IPv4Network, PlainValidator(parse_subnet)] = DEFAULT_SUBNET
+    port: int = Field(655, ge=1, le=65535)
+    topology: Literal["auto", "full", "spine"] = "auto"
+    spines: int = Field(3, ge=1)
+
+
+class Ssh(_Model):
+    user: str = "root"
+    private_key: str | None = None
+
+    @field_validator("user", mode="before")
+    @classmethod
+    def _user_name(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}", value):
+            raise ValueError(f"{value!r} is not a user name: use letters, digits, _ . - (e.g. user: root)")
+        return value
+
+
+class Shares(_Model):
+    needed: int = Field(2, ge=1, le=256)
+    happy: int = Field(3, ge=1, le=256)
+    total: int = Field(3, ge=1, le=256)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Shares":
+        if self.needed > self.happy:
+            raise ValueError(f"needed ({self.needed}) > happy ({self.happy}): make needed <= happy <= total")
+        if self.happy > self.total:
+            raise ValueError(f"happy ({self.happy}) > total ({self.total}): make needed <= happy <= total")
+        return self
+
+
+class Tahoe(_Model):
+    introducers: int = Field(1, ge=1)
+    storage: Literal["all"] | int = "all"
+    shares: Shares = Shares()
+
+    @field_validator("storage", mode="before")
+    @classmethod
+    def _all_or_count(cls, value: Any) -> Any:
+        if value == "all" or (type(value) is int and value >= 1):
+            return value
+        raise ValueError(f"{value!r}: write `all` or a number of boxes (1 or more)")
+
+
+class CaracalDB(_Model):
+    nodes: int = 3
+
+    @field_validator("nodes", mode="before")
+    @classmethod
+    def _three_or_more(cls, value: Any) -> Any:
+        # CaracalDB replicates every key over 3 boxes: fewer cannot form a replication group.
+        if type(value) is int and value >= 3:
+            return value
+        raise ValueError(f"{value!r}: CaracalDB needs at least 3 boxes: write nodes: 3 or more")
+
+
+class PeerStreamer(_Model):
+    sources: int = Field(1, ge=1)
+
+
+class Services(_Model):
+    # Discovery and the web UI belong on every box of a Cloudy micro cloud; `none` leaves one out.
+    avahi: Literal["all", "none"] = "all"
+    webui: Literal["all", "none"] = "all"
+    tahoe: Tahoe | None = None
+    caracaldb: CaracalDB | None = None
+    peerstreamer: PeerStreamer | None = None
+
+
+class CloudSpec(_Model):
+    """cloudy.yml; see the commented file `cloudy init` writes."""
+
+    # Lets Ansible's `auto` inventory plugin hand cloudy.yml to the `cloudy` plugin.
+    plugin: Literal["cloudy"] | None = None
+    cloud: str
+    overlay: Overlay = Overlay()
+    sources: list[Annotated[Any, PlainValidator(_source_ref)]] = []  # cloudy_deploy.sources.SourceRef
+    ssh: Ssh = Ssh()
+    services: Services = Services()
+    _origin: Any = PrivateAttr(default=None)  # Located, when loaded from a file
+
+    @field_validator("cloud", mode="before")
+    @classmethod
+    def _cloud_name(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not CLOUD_RE.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a tinc network name: use 1 to 15 letters, digits or _, e.g. cloud: gcodis"
+            )
+        return value
+
+    def where(self, *loc: str | int) -> str:
+        """`cloudy.yml:LINE: a.b` for error messages; without a file, just the key."""
+        dotted = dotted_loc(loc)
+        if self._origin is None:
+            return f"{SPEC_FILE}: {dotted}"
+        return f"{self._origin.name}:{self._origin.line(loc)}: {dotted}"
+
+
+def default_spec() -> CloudSpec:
+    """The spec of `cloudy up` without a cloudy.yml: cloud `cloudy`, the lab's boxes, avahi and webui."""
+    return CloudSpec(cloud="cloudy", sources=["lab"])
+
+
+# --- YAML with line numbers -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Located:
+    """Data loaded from a YAML file, with the node tree it came from to find the line of any key."""
+
+    name: str  # the file as the user named it, for messages
+    data: Any
+    root: yaml.Node | None
+
+    def line(self, loc: Sequence[str | int]) -> int:
+        """1-based line of the deepest key of `loc` that the file has (a missing key: its parent's)."""
+        node, line = self.root, 1
+        for part in loc:
+            if isinstance(node, yaml.MappingNode):
+                found = next((kv for kv in node.value if str(kv[0].value) == str(part)), None)
+                if found is None:
+                    break
+                line, node = found[0].start_mark.line + 1, found[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                break
+        return line
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cycle collector while PyYAML builds or walks a large, acyclic tree: with 10,000 boxes
+    it would otherwise scan the same objects again and again (half the time of a lock's load)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def read_yaml(path: Path, fix: str) -> Located:
+    """Load one YAML document; bad YAML and duplicate keys are BadInput naming the line. `fix` ends
+    the message when the file cannot be read."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file; {fix}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path}: cannot read it ({exc}); {fix}") from None
+    loader = _Loader(text)
+    try:
+        with gc_paused():
+            root = loader.get_single_node()
+            if root is not None:
+                _refuse_duplicate_keys(path, root)
+            data = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise BadInput(
+            f"{path}:{line}: not valid YAML ({exc.problem or exc.context}): fix the indentation, a missing"
+            " ':' or an unclosed quote there"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise BadInput(f"{path}: not valid YAML ({exc}): fix the file") from None
+    finally:
+        dispose = getattr(loader, "dispose", None)
+        if dispose:
+            dispose()
+    return Located(str(path), data, root)
+
+
+def _refuse_duplicate_keys(path: Path, root: yaml.Node) -> None:
+    # PyYAML keeps the last of two equal keys silently; a hand-edited file deserves better.
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    line = key.start_mark.line + 1
+                    if key.value in seen:
+                        raise BadInput(
+                            f"{path}:{line}: {key.value}: the key appears twice (first on line"
+                            f" {seen[key.value]}): keep one"
+                        )
+                    seen[key.value] = line
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def dotted_loc(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top)"
+
+
+def validation_error(located: Located, model: type[BaseModel], exc: ValidationError, hint: str) -> BadInput:
+    """The first error (by line) of a pydantic failure as one line: file:line: key: what: fix."""
+    errors = sorted(exc.errors(), key=lambda e: located.line(_field_loc(e["loc"])))
+    first = errors[0]
+    loc = _field_loc(first["loc"])
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    text = _explain(first, model, loc, hint)
+    return BadInput(f"{located.name}:{located.line(loc)}: {dotted_loc(loc)}: {text}{more}")
+
+
+def _field_loc(loc: Sequence[str | int]) -> tuple[str | int, ...]:
+    # Unions add their member's name to the location (e.g. "literal['all']"); those are no keys.
+    return tuple(
+        p for p in loc if isinstance(p, int) or not ("[" in p or p in ("int", "str", "function-plain"))
+    )
+
+
+def _explain(error: Any, model: type[BaseModel], loc: tuple[str | int, ...], hint: str) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = sorted(_fields_at(model, loc[:-1]))
+        near = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        if near:
+            return f"unknown key: did you mean {near[0]}?"
+        return f"unknown key: the keys here are {', '.join(allowed) or 'none'}"
+    if kind == "missing":
+        return f"missing: add it ({hint})"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a mapping of keys (key: value), not {error['input']!r}"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    return f"{error['msg'][0].lower()}{error['msg'][1:]} (got {error['input']!r})"
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> set[str]:
+    """The keys allowed at `loc`, following the models' field types."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            current = field.annotation if field else None
+        elif get_origin(current) in (dict, list, tuple):
+            current = get_args(current)[-1]
+        else:
+            return set()
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return set(current.model_fields)
+    return set()
+
+
+def _unwrap(tp: Any) -> Any:
+    if get_origin(tp) in (Union, types.UnionType):
+        models = [a for a in get_args(tp) if isinstance(a, type) and issubclass(a, BaseModel)]
+        return models[0] if models else tp
+    return tp
+
+
+# --- loading ------------------------------------------------------------------------------------------------
+
+
+def load(path: Path) -> CloudSpec:
+    """Read and validate cloudy.yml. Relative ssh.private_key paths are taken from its folder."""
+    located = read_yaml(path, "write one with `cloudy init`")
+    if not isinstance(located.data, dict):
+        raise BadInput(
+            f"{path}:1: the spec must be a mapping of keys (cloud:, overlay:, sources:, ...), not"
+            f" {type(located.data).__name__}: start from the file `cloudy init` writes"
+        )
+    try:
+        spec = CloudSpec.model_validate(located.data)
+    except ValidationError as exc:
+        raise validation_error(located, CloudSpec, exc, "e.g. cloud: gcodis") from None
+    key = spec.ssh.private_key
+    if key and not key.startswith("~") and not Path(key).is_absolute():
+        spec = spec.model_copy(
+            update={"ssh": spec.ssh.model_copy(update={"private_key": str(path.parent.absolute() / key)})}
+        )
+    spec._origin = located
+    return spec

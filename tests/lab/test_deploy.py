@@ -1,0 +1,77 @@
+"""`cloudy deploy`, `status` and `runs` on a 3-box lab: failures, retry, check mode, JSON."""
+
+import json
+
+import pytest
+
+from cloudy_deploy import runs
+from cloudy_deploy.lab import naming
+from tests.conftest import run_cloudy
+
+pytestmark = pytest.mark.lab
+
+
+def deploy(home, lab, *args):
+    return run_cloudy("deploy", "--source", f"lab:{lab}", *args, home=home)
+
+
+def last_run(home):
+    return runs.load_all(home)[-1]
+
+
+def test_deploy_unreachable_retry_check_json_status(home, lab, docker_client):
+    assert run_cloudy("lab", "up", "--nodes", "3", "--name", lab, home=home).returncode == 0
+    boxes = [naming.box_name(lab, i) for i in (1, 2, 3)]
+
+    first = deploy(home, lab)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert sorted(last_run(home).hosts) == boxes
+
+    # A box whose sshd is gone (daemon and live sessions): unreachable, the others go on.
+    sick = docker_client.containers.get(naming.container_name(lab, 2))
+    sick.exec_run(["sh", "-c", "systemctl stop ssh.service; pkill -x sshd; true"])
+    broken = deploy(home, lab)
+    assert broken.returncode == 1
+    record = last_run(home)
+    assert record.failed_hosts == [boxes[1]]
+    assert record.hosts[boxes[1]].unreachable == 1
+    assert all(record.hosts[b].success for b in (boxes[0], boxes[2]))
+    assert f"{boxes[1]}:" in broken.stderr and "unreachable" in broken.stderr
+    assert "Traceback" not in broken.stderr
+
+    # Retry only what failed.
+    sick.exec_run(["systemctl", "start", "ssh.service"])
+    retry = deploy(home, lab, "--retry-failed")
+    assert retry.returncode == 0, retry.stderr[-3000:]
+    record = last_run(home)
+    assert list(record.hosts) == [boxes[1]] and record.success
+    nothing = deploy(home, lab, "--retry-failed")
+    assert nothing.returncode == 0 and "nothing to retry" in nothing.stderr
+
+    # Check mode on a converged lab: nothing would change.
+    check = deploy(home, lab, "--check", "--diff")
+    assert check.returncode == 0, check.stderr[-3000:]
+    assert {h: s.changed for h, s in last_run(home).hosts.items()} == dict.fromkeys(boxes, 0)
+
+    # --json: only JSON on stdout, the recap last.
+    as_json = deploy(home, lab, "--json")
+    assert as_json.returncode == 0
+    lines = [json.loads(x) for x in as_json.stdout.splitlines()]
+    assert lines[0]["type"] == "start" and lines[-1]["type"] == "recap"
+    assert any(x["type"] == "task" for x in lines)
+    assert sorted(lines[-1]["hosts"]) == boxes and lines[-1]["status"] == "successful"
+
+    # status: every box reachable, with an uptime; changes nothing.
+    status = run_cloudy("status", "--json", "--source", f"lab:{lab}", home=home)
+    assert status.returncode == 0, status.stderr[-3000:]
+    rows = {r["node"]: r for r in json.loads(status.stdout)}
+    assert sorted(rows) == boxes
+    assert all(r["reachable"] and r["uptime"] >= 0 for r in rows.values())
+    assert last_run(home).command == "status" and all(s.changed == 0 for s in last_run(home).hosts.values())
+
+    # History: listed, and a recap can be shown again.
+    listing = run_cloudy("runs", "--json", home=home)
+    commands = [r["command"] for r in json.loads(listing.stdout)]
+    assert commands == ["deploy"] * 5 + ["status"]
+    shown = run_cloudy("runs", "show", runs.load_all(home)[1].id, home=home)
+    assert shown.returncode == 0 and "unreachable" in shown.stderr and boxes[1] in shown.stderr
