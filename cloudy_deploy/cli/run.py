@@ -14,6 +14,7 @@ from cloudy_deploy.errors import BadInput
 from cloudy_deploy.ui import err, out, say
 
 MAX_FORKS = 50
+CANCELED = 130  # the shell's code for "stopped by Ctrl-C"
 DEPLOYS = ("deploy", "up")  # commands whose failed hosts --retry-failed retries
 
 
@@ -39,8 +40,9 @@ def _retry_limit(home: object, limit: str | None) -> str | None:
 def _run(
     project: proj.Project, command: str, playbook: str, as_json: bool, hosts: int, **kwargs: object
 ) -> runs.RunRecord:
+    """Run PLAYBOOK; exit 1 when a host failed, 130 when canceled (DESIGN.md exit codes)."""
     forks = kwargs.pop("forks", None) or max(1, min(hosts, MAX_FORKS))
-    return runner.run_playbook(
+    record = runner.run_playbook(
         playbook,
         project.inventory_dir,
         progress.choose(as_json),
@@ -49,6 +51,12 @@ def _run(
         forks=forks,
         **kwargs,
     )
+    if record.status == "canceled":
+        say(f"run {record.id} canceled; `cloudy deploy --retry-failed` does not retry it, run deploy again")
+        raise typer.Exit(CANCELED)
+    if not record.success:
+        raise typer.Exit(1)
+    return record
 
 
 def deploy(
@@ -74,7 +82,7 @@ def deploy(
             say("nothing to retry: every host succeeded in the last deploy")
             return
     hosts = _refresh(project, source)
-    record = _run(
+    _run(
         project,
         "deploy",
         "site.yml",
@@ -86,8 +94,6 @@ def deploy(
         diff=diff,
         forks=forks,
     )
-    if not record.success:
-        raise typer.Exit(1)
 
 
 def _status_table(record: runs.RunRecord) -> Table:
@@ -156,9 +162,7 @@ def up(
         with bar(req.nodes or len(existing.nodes if existing else []), f"lab {name}: boxes up") as shown:
             manager.up(req, say, tick=lambda: shown.advance(shown.task_ids[0]))
     hosts = _refresh(project, None)
-    record = _run(project, "up", "site.yml", False, hosts)
-    if not record.success:
-        raise typer.Exit(1)
+    _run(project, "up", "site.yml", False, hosts)
     say(f"the micro cloud {project.spec.cloud!r} is ready on {hosts} boxes:")
     if labs:
         say(f"  a shell on a box:   cloudy lab ssh {naming.box_name(labs[0], 1)}")

@@ -1,6 +1,10 @@
 """`cloudy deploy`, `status` and `runs` on a 3-box lab: failures, retry, check mode, JSON."""
 
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -75,3 +79,28 @@ def test_deploy_unreachable_retry_check_json_status(home, lab, docker_client):
     assert commands == ["deploy"] * 5 + ["status"]
     shown = run_cloudy("runs", "show", runs.load_all(home)[1].id, home=home)
     assert shown.returncode == 0 and "unreachable" in shown.stderr and boxes[1] in shown.stderr
+
+
+def test_ctrl_c_cancels_the_run_cleanly(home, lab, docker_client):
+    assert run_cloudy("lab", "up", "--nodes", "1", "--name", lab, home=home).returncode == 0
+    cmd = [sys.executable, "-m", "cloudy_deploy", "deploy", "--json", "--source", f"lab:{lab}"]
+    proc = subprocess.Popen(cmd, cwd=home, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for raw in proc.stdout:
+        line = json.loads(raw)
+        if line["type"] == "task" and line["number"] >= 3:
+            proc.send_signal(signal.SIGINT)
+            break
+    rest = proc.stdout.read()
+    assert proc.wait(timeout=120) == 130
+    recap = json.loads(rest.splitlines()[-1])
+    assert recap["type"] == "recap" and recap["status"] == "canceled"
+    assert last_run(home).status == "canceled"
+    assert "canceled" in proc.stderr.read()
+    # No ansible-playbook of this run is left behind (its workers may take a moment to exit).
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        left = subprocess.run(["pgrep", "-af", f"ansible-playbook .*{home}"], capture_output=True, text=True)
+        if not left.stdout:
+            break
+        time.sleep(0.5)
+    assert left.stdout == ""

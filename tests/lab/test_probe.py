@@ -1,6 +1,7 @@
 """`probe` on real lab boxes: strict host keys, first use, a changed key, an unreachable address."""
 
 import ipaddress
+import json
 import re
 
 import pytest
@@ -75,3 +76,14 @@ def test_probe_lab_boxes(home, lab, docker_client, tmp_path):
     assert mixed[1].error.startswith(f"cannot reach {unused}:22") or mixed[1].error.startswith(
         f"no answer from {unused}:22"
     ), mixed[1].error
+
+
+def test_discover_probe_on_the_command_line(home, lab, docker_client):
+    assert run_cloudy("lab", "up", "--nodes", "2", "--name", lab, home=home).returncode == 0
+    done = run_cloudy("discover", "--source", f"lab:{lab}", "--probe", "--json", home=home)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert [r["name"] for r in rows] == [f"{lab}-1", f"{lab}-2"]
+    assert all(r["probe"]["ok"] and r["probe"]["hostname"] == r["name"] for r in rows)
+    table = run_cloudy("discover", "--source", f"lab:{lab}", "--probe", home=home)
+    assert table.returncode == 0 and "SHA256:" in table.stderr and table.stdout == ""
