@@ -117,3 +117,22 @@ def test_plain_display_names_the_failing_host_task_and_reason(replay):
     assert "FAILED events-2: item bad: non-zero return code: no space left on device" in text
     assert "events-2: Fail one item on the second box: item bad" in text  # under the recap
     assert "UNREACHABLE gone" in text
+
+
+def test_live_display_shows_play_task_and_host_counts(replay):
+    prog, lines = replay
+    buf = io.StringIO()
+    console = Console(file=buf, width=120, force_terminal=True, color_system=None)
+    display = displays.LiveDisplay(console)
+    record = record_of(prog)
+    display.start(record, 6)
+    live = RunProgress()
+    for raw in STREAM.read_text().splitlines():
+        line = live.apply(json.loads(raw))
+        if line is not None:
+            display.update(line, live)
+    display.stop(record)
+    text = buf.getvalue()
+    assert "Every kind of result > After the failure" in text
+    assert "6/6" in text
+    assert "events-2" in text and "gone" in text
