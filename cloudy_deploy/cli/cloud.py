@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from cloudy_deploy import project as proj
-from cloudy_deploy.cli.options import Home, Json, Sources
+from cloudy_deploy.cli.options import Home, Json, Sources, discovered
 from cloudy_deploy.paths import state_root
 from cloudy_deploy.plan import Plan
 from cloudy_deploy.ui import err, out, say
@@ -51,10 +51,7 @@ def discover(
     home: Home = None,
 ) -> None:
     """List nodes from the sources (table; --json)."""
-    project = proj.open_project(home)
-    found = proj.discover(project, source)
-    for note in found.notes:
-        say(note)
+    project, found = discovered(home, source)
     probes = None
     if probe:
         from cloudy_deploy.probe import probe as run_probe
@@ -95,10 +92,7 @@ def plan(
     home: Home = None,
 ) -> None:
     """Names, overlay IPs and services per node; the diff against the lock, which it then updates."""
-    project = proj.open_project(home)
-    found = proj.discover(project, source)
-    for note in found.notes:
-        say(note)
+    project, found = discovered(home, source)
     the_plan = proj.make_plan(project, found, reclaim=reclaim)
     if as_json:
         out.print_json(json.dumps(the_plan.to_json()))
@@ -120,9 +114,6 @@ def inventory(
     home: Home = None,
 ) -> None:
     """Write the Ansible inventory of the plan (hosts.yml + group_vars, one file per component)."""
-    project = proj.open_project(home)
-    found = proj.discover(project, source)
-    for note in found.notes:
-        say(note)
+    project, found = discovered(home, source)
     for path in proj.commit(project, proj.make_plan(project, found), output):
         say(f"wrote {path}")

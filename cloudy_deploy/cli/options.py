@@ -6,7 +6,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-from cloudy_deploy.ui import err
+from cloudy_deploy import project as proj
+from cloudy_deploy.sources import MergeResult
+from cloudy_deploy.ui import err, say
 
 Home = Annotated[
     Path | None,
@@ -36,3 +38,12 @@ def bar(total: int, label: str) -> Progress:
     )
     progress.add_task(label, total=total)
     return progress
+
+
+def discovered(home: Path | None, source: list[str] | None) -> tuple[proj.Project, MergeResult]:
+    """The project and the merged nodes of its sources (or of --source), with the merge reported."""
+    project = proj.open_project(home)
+    found = proj.discover(project, source)
+    for note in found.notes:
+        say(note)
+    return project, found

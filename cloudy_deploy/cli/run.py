@@ -2,6 +2,7 @@
 
 import json
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,7 +10,7 @@ from rich.table import Table
 
 from cloudy_deploy import progress, runner, runs
 from cloudy_deploy import project as proj
-from cloudy_deploy.cli.options import Home, Json, Sources, bar
+from cloudy_deploy.cli.options import Home, Json, Sources, bar, discovered
 from cloudy_deploy.errors import BadInput
 from cloudy_deploy.ui import err, out, say
 
@@ -18,14 +19,12 @@ CANCELED = 130  # the shell's code for "stopped by Ctrl-C"
 DEPLOYS = ("deploy", "up")  # commands whose failed hosts --retry-failed retries
 
 
-def _refresh(project: proj.Project, source: list[str] | None) -> int:
-    """sources → plan (lock) → inventory; the number of hosts."""
-    found = proj.discover(project, source)
-    for note in found.notes:
-        say(note)
+def _refresh(home: Path | None, source: list[str] | None) -> tuple[proj.Project, int]:
+    """sources → plan (lock) → inventory; the project and its number of hosts."""
+    project, found = discovered(home, source)
     the_plan = proj.make_plan(project, found)
     proj.commit(project, the_plan)
-    return len(the_plan.hosts)
+    return project, len(the_plan.hosts)
 
 
 def _retry_limit(home: object, limit: str | None) -> str | None:
@@ -75,13 +74,12 @@ def deploy(
     home: Home = None,
 ) -> None:
     """Refresh the inventory from the plan, then run playbooks/site.yml."""
-    project = proj.open_project(home)
     if retry_failed:
         limit = _retry_limit(home, limit)
         if limit is None:
             say("nothing to retry: every host succeeded in the last deploy")
             return
-    hosts = _refresh(project, source)
+    project, hosts = _refresh(home, source)
     _run(
         project,
         "deploy",
@@ -119,8 +117,7 @@ def _status_table(record: runs.RunRecord) -> Table:
 
 def status(as_json: Json = False, source: Sources = None, home: Home = None) -> None:
     """Per node: reachable, uptime, the mesh peers it reaches, the services active. Changes nothing."""
-    project = proj.open_project(home)
-    hosts = _refresh(project, source)
+    project, hosts = _refresh(home, source)
     record = runner.run_playbook(
         "status.yml",
         project.inventory_dir,
@@ -161,7 +158,7 @@ def up(
         req = manager.UpRequest(lab=name, nodes=None if existing else nodes, home=home)
         with bar(req.nodes or len(existing.nodes if existing else []), f"lab {name}: boxes up") as shown:
             manager.up(req, say, tick=lambda: shown.advance(shown.task_ids[0]))
-    hosts = _refresh(project, None)
+    project, hosts = _refresh(home, None)
     _run(project, "up", "site.yml", False, hosts)
     say(f"the micro cloud {project.spec.cloud!r} is ready on {hosts} boxes:")
     if labs:
