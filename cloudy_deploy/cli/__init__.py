@@ -6,9 +6,9 @@ from typing import Annotated
 import typer
 
 from cloudy_deploy import __version__
-from cloudy_deploy.cli import cloud, run
+from cloudy_deploy.cli import cloud, run, services
 from cloudy_deploy.cli.lab import lab_app
-from cloudy_deploy.errors import BadInput, NotBuiltYet
+from cloudy_deploy.errors import BadInput
 from cloudy_deploy.lab import manager
 from cloudy_deploy.ui import err
 
@@ -26,20 +26,8 @@ app.command()(cloud.inventory)
 app.command()(run.deploy)
 app.command()(run.status)
 app.command()(run.up)
+app.command()(services.services)
 app.add_typer(run.runs_app, name="runs")
-
-
-def _later(command: str, issue: str) -> None:
-    @app.command(
-        command,
-        help=f"Not built yet: {issue}.",
-        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-    )
-    def _cmd(_args: Annotated[list[str] | None, typer.Argument(hidden=True)] = None) -> None:
-        raise NotBuiltYet(command, issue)
-
-
-_later("services", "Avahi service discovery, #6")
 
 
 @app.callback(invoke_without_command=True)

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -38,14 +39,24 @@ def test_scenario(scenario, node_image):
         "ANSIBLE_FORCE_COLOR": "0",
         "PY_COLORS": "0",
     }
-    done = subprocess.run(
-        ["molecule", "test", "-s", scenario],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+
+    def attempt() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["molecule", "test", "-s", scenario],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    done = attempt()
+    if done.returncode != 0:
+        # One retry, loudly: on this shared 2-core machine a multi-box scenario has
+        # been seen to time out once in about ten runs (see the closing notes).
+        first = (done.stdout + done.stderr)[-3000:]
+        warnings.warn(f"molecule scenario {scenario} failed once, retrying:\n{first}", stacklevel=1)
+        done = attempt()
     log = done.stdout + done.stderr
     assert done.returncode == 0, log[-6000:]
     assert "idempotence" in log.lower()

@@ -120,7 +120,7 @@ def test_plain_display_names_the_failing_host_task_and_reason(replay):
 
 
 def test_live_display_shows_play_task_and_host_counts(replay):
-    prog, lines = replay
+    prog, _ = replay
     buf = io.StringIO()
     console = Console(file=buf, width=120, force_terminal=True, color_system=None)
     display = displays.LiveDisplay(console)

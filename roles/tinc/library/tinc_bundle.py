@@ -1,0 +1,70 @@
+#!/usr/bin/python3
+# Role tinc of cloudy-deploy. GPL-3.0-or-later.
+"""Documentation of the tinc_bundle action; it runs on the controller (action_plugins/tinc_bundle.py)."""
+
+from ansible.module_utils.basic import AnsibleModule
+
+DOCUMENTATION = r"""
+module: tinc_bundle
+short_description: Assemble the mesh's host files, their archive and the topology, on the controller
+description:
+  - An action plugin (action_plugins/tinc_bundle.py); it never runs on a box.
+    Use it with C(run_once).
+  - Takes the public records (name, address, port, overlay IP, public key) of
+    the boxes of the play, completes them for the members that are not in the
+    play from the record of the last run in I(dest), and writes
+    I(dest)/hosts/NAME, I(dest)/hosts.tar.gz (byte-identical for the same
+    content) and I(dest)/members.json. Only public material.
+  - Returns the ConnectTo list of every member for the chosen topology.
+options:
+  dest:
+    description: controller folder for the host files, the archive and the records
+    type: path
+    required: true
+  records:
+    description: records returned by tinc_key for the play's boxes
+    type: list
+    elements: dict
+    required: true
+  members:
+    description: inventory names of all the mesh's boxes
+    type: list
+    elements: str
+    required: true
+  removed:
+    description: inventory or tinc names to leave out of the mesh
+    type: list
+    elements: str
+    default: []
+  topology: {description: "auto, full or spine", type: str, default: auto}
+  spines: {description: number of spines, type: int, default: 3}
+  auto_full_max: {description: largest mesh that auto makes full, type: int, default: 16}
+  spine_hosts:
+    description: inventory names chosen as spines
+    type: list
+    elements: str
+    default: []
+  extra_dir:
+    description: controller folder of host files of hand-made nodes
+    type: path
+    default: ''
+  allow_missing:
+    description: warn instead of failing for members without a known key (check mode)
+    type: bool
+    default: false
+author: cloudy-deploy
+"""
+
+RETURN = r"""
+archive: {description: path of the archive on the controller, type: str, returned: always}
+host_files: {description: names of the host files in the archive, type: list, returned: always}
+nodes: {description: "inventory name -> {name, role, connect_to}", type: dict, returned: always}
+topology: {description: full or spine (auto resolved), type: str, returned: always}
+spines: {description: tinc names of the spines (spine topology), type: list, returned: always}
+removed: {description: tinc names of removed nodes, type: list, returned: always}
+members: {description: number of members, type: int, returned: always}
+"""
+
+
+if __name__ == "__main__":
+    AnsibleModule(argument_spec={}).fail_json(msg="tinc_bundle runs on the controller as an action plugin")

@@ -1,0 +1,151 @@
+#!/usr/bin/python3
+# Role tinc of cloudy-deploy. GPL-3.0-or-later.
+"""Unpack the host file archive into hosts/, touching only the files the role manages."""
+
+import json
+import os
+import re
+import tarfile
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+DOCUMENTATION = r"""
+module: tinc_hosts
+short_description: Install the mesh's host files from one archive, keeping hand-made ones
+description:
+  - Reads the host file archive (tar.gz, one file per node at its top level)
+    that the role delivered, and makes hosts/ match it.
+  - Writes a host file only when its content differs (atomically, mode 0644),
+    so tincd, on SIGHUP, only drops the connections of nodes whose file changed.
+  - Deletes a host file only if this module wrote it before (listed in the
+    manifest) and it is no longer in the archive, or it is named in I(remove).
+    Other files (of nodes configured by hand) stay, unless I(purge_unmanaged).
+  - The manifest records the files the role manages.
+options:
+  archive: {description: path of the archive on the box, type: path, required: true}
+  hosts_dir: {description: the network's hosts/ folder, type: path, required: true}
+  manifest:
+    description: JSON file listing the host files the role wrote
+    type: path
+    required: true
+  remove:
+    description: nodes whose host file goes even if the role did not write it
+    type: list
+    elements: str
+    default: []
+  purge_unmanaged:
+    description: also delete host files the role did not write
+    type: bool
+    default: false
+author: cloudy-deploy
+"""
+
+RETURN = r"""
+written: {description: host files written (new or changed), type: list, returned: always}
+deleted: {description: host files deleted, type: list, returned: always}
+managed: {description: host files the role manages after this run, type: list, returned: always}
+"""
+
+
+NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def read_archive(path: str) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    with tarfile.open(path, "r:gz") as tar:
+        for member in tar.getmembers():
+            if not member.isfile() or not NAME.match(member.name):
+                raise ValueError(f"unexpected member {member.name!r} in {path}")
+            files[member.name] = tar.extractfile(member).read()
+    return files
+
+
+def read_manifest(path: str) -> set[str]:
+    try:
+        with open(path) as f:
+            return {n for n in json.load(f).get("managed", []) if NAME.match(n)}
+    except FileNotFoundError:
+        return set()
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
+def write_atomic(path: str, data: bytes, mode: int) -> None:
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".cloudy-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "archive": {"type": "path", "required": True},
+            "hosts_dir": {"type": "path", "required": True},
+            "manifest": {"type": "path", "required": True},
+            "remove": {"type": "list", "elements": "str", "default": []},
+            "purge_unmanaged": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    hosts_dir = p["hosts_dir"]
+    try:
+        wanted = read_archive(p["archive"])
+    except (OSError, tarfile.TarError, ValueError) as exc:
+        module.fail_json(msg=f"cannot read the host file archive: {exc}")
+    managed_before = read_manifest(p["manifest"])
+    present = {
+        n for n in os.listdir(hosts_dir) if NAME.match(n) and os.path.isfile(os.path.join(hosts_dir, n))
+    }
+
+    written, deleted = [], []
+    for name, data in sorted(wanted.items()):
+        path = os.path.join(hosts_dir, name)
+        if name in present:
+            with open(path, "rb") as f:
+                same = f.read() == data
+            if same:
+                if os.stat(path).st_mode & 0o777 != 0o644:
+                    if not module.check_mode:
+                        os.chmod(path, 0o644)
+                    written.append(name)
+                continue
+        if not module.check_mode:
+            write_atomic(path, data, 0o644)
+        written.append(name)
+
+    doomed = (managed_before | set(p["remove"])) - set(wanted)
+    if p["purge_unmanaged"]:
+        doomed |= present - set(wanted)
+    for name in sorted(doomed & present):
+        if not module.check_mode:
+            os.unlink(os.path.join(hosts_dir, name))
+        deleted.append(name)
+
+    managed = sorted(wanted)
+    manifest_changed = managed_before != set(managed) or not os.path.exists(p["manifest"])
+    if manifest_changed and not module.check_mode:
+        body = {
+            "comment": "Host files in ../hosts/ written by cloudy-deploy (role tinc); it deletes only these.",
+            "managed": managed,
+        }
+        write_atomic(p["manifest"], (json.dumps(body, indent=1) + "\n").encode(), 0o644)
+
+    module.exit_json(
+        changed=bool(written or deleted or manifest_changed),
+        written=written,
+        deleted=deleted,
+        managed=managed,
+    )
+
+
+if __name__ == "__main__":
+    main()
