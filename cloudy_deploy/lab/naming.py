@@ -41,12 +41,6 @@ def network_name(lab: str) -> str:
     return f"{PREFIX}-{lab}"
 
 
-def box_index(lab: str, box: str) -> int | None:
-    """The index of a box name of this lab, or None when it is not one."""
-    m = re.fullmatch(re.escape(lab) + r"-([1-9][0-9]*)", box)
-    return int(m.group(1)) if m else None
-
-
 def labels(lab: str, project: str) -> dict[str, str]:
     """Docker labels of a lab's objects: names are global to the engine, so the project is recorded."""
     return {LABEL: lab, PROJECT_LABEL: project}
