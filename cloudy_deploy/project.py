@@ -3,7 +3,9 @@
 The CLI calls these; nothing here prints or talks to ansible-runner.
 """
 
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,3 +65,14 @@ def commit(project: Project, the_plan: plan.Plan, out_dir: Path | None = None) -
     """Keep the plan's allocations in the lock, then write the inventory."""
     lock.save(the_plan.lock, project.lock_path)
     return inventory.write(the_plan, project.spec, out_dir or project.inventory_dir)
+
+
+@contextmanager
+def scratch_inventory(project: Project, the_plan: plan.Plan) -> Iterator[Path]:
+    """The plan's inventory in a folder of its own, removed afterwards: for read-only commands
+    (status, services), which save neither cloudy.lock nor the deploy's inventory."""
+    root = state_root(project.home) / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root, prefix="inventory-") as folder:
+        inventory.write(the_plan, project.spec, Path(folder))
+        yield Path(folder)

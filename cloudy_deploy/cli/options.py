@@ -7,6 +7,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from cloudy_deploy import project as proj
+from cloudy_deploy.plan import Plan
 from cloudy_deploy.sources import MergeResult
 from cloudy_deploy.ui import err, say
 
@@ -47,3 +48,14 @@ def discovered(home: Path | None, source: list[str] | None) -> tuple[proj.Projec
     for note in found.notes:
         say(note)
     return project, found
+
+
+def planned(home: Path | None, source: list[str] | None) -> tuple[proj.Project, Plan]:
+    """For read-only commands: the plan of the sources against cloudy.lock, in memory (never saved)."""
+    project, found = discovered(home, source)
+    the_plan = proj.make_plan(project, found)
+    if the_plan.lock_changed:
+        lock = project.lock_path
+        what = f"{lock.name} does not hold this plan yet" if lock.exists() else f"no {lock.name} yet"
+        say(f"{what}: boxes shown as planned, not recorded (`cloudy plan` shows the difference)")
+    return project, the_plan

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from cloudy_deploy import progress, runner, runs
 from cloudy_deploy import project as proj
-from cloudy_deploy.cli.options import Home, Json, Sources, bar, discovered
+from cloudy_deploy.cli.options import Home, Json, Sources, bar, discovered, planned
 from cloudy_deploy.errors import BadInput
 from cloudy_deploy.ui import err, out, say
 
@@ -117,15 +117,16 @@ def _status_table(record: runs.RunRecord) -> Table:
 
 def status(as_json: Json = False, source: Sources = None, home: Home = None) -> None:
     """Per node: reachable, uptime, the mesh peers it reaches, the services active. Changes nothing."""
-    project, hosts = _refresh(home, source)
-    record = runner.run_playbook(
-        "status.yml",
-        project.inventory_dir,
-        progress.QuietDisplay(),
-        command="status",
-        home=home,
-        forks=max(1, min(hosts, MAX_FORKS)),
-    )
+    project, the_plan = planned(home, source)  # read-only: neither cloudy.lock nor the deploy's inventory
+    with proj.scratch_inventory(project, the_plan) as inventory:
+        record = runner.run_playbook(
+            "status.yml",
+            inventory,
+            progress.QuietDisplay(),
+            command="status",
+            home=home,
+            forks=max(1, min(len(the_plan.hosts), MAX_FORKS)),
+        )
     if as_json:
         rows = [
             {"node": n, "reachable": s.success and n in record.reports, **record.reports.get(n, {})}

@@ -11,7 +11,7 @@ from rich.text import Text
 from cloudy_deploy import progress, runner
 from cloudy_deploy import project as proj
 from cloudy_deploy import services as svc
-from cloudy_deploy.cli.options import Home, Json, Sources, discovered
+from cloudy_deploy.cli.options import Home, Json, Sources, planned
 from cloudy_deploy.errors import BadInput
 from cloudy_deploy.ui import err, out, say
 
@@ -32,8 +32,7 @@ def _on_a_box(
     home: Path | None, source: list[str] | None, service_type: str | None, via: str | None
 ) -> list[svc.Service]:
     """Browse on a box of the plan through the runner (playbooks/browse.yml, read-only)."""
-    project, found = discovered(home, source)
-    the_plan = proj.make_plan(project, found)
+    project, the_plan = planned(home, source)  # read-only: neither cloudy.lock nor the deploy's inventory
     hosts = sorted((h for h in the_plan.hosts if "avahi" in h.groups), key=lambda h: h.overlay_ip)
     where = project.spec_path or "the built-in spec"
     if not the_plan.hosts:
@@ -46,17 +45,17 @@ def _on_a_box(
             "set services.avahi to all and deploy, or use --local on the overlay"
         )
     boxes = svc.browse_boxes([h.hostname for h in hosts], via)
-    proj.commit(project, the_plan)
-    record = runner.run_playbook(
-        svc.PLAYBOOK,
-        project.inventory_dir,
-        progress.QuietDisplay(),
-        command="services",
-        home=home,
-        limit=",".join(boxes),
-        forks=len(boxes),
-        extravars=svc.browse_extravars(service_type),
-    )
+    with proj.scratch_inventory(project, the_plan) as inventory:
+        record = runner.run_playbook(
+            svc.PLAYBOOK,
+            inventory,
+            progress.QuietDisplay(),
+            command="services",
+            home=home,
+            limit=",".join(boxes),
+            forks=len(boxes),
+            extravars=svc.browse_extravars(service_type),
+        )
     try:
         box, result = svc.from_reports(record.reports, boxes)
     except ValueError:

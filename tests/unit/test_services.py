@@ -234,8 +234,9 @@ def test_services_on_a_box_json(monkeypatch, project):
     assert call["playbook"] == "browse.yml" and call["command"] == "services"
     assert call["limit"] == "b1,b2,b3" and call["forks"] == 3
     assert call["extravars"] == {}
-    assert call["inventory"] == project / ".cloudy" / "inventory"
-    assert (project / ".cloudy" / "inventory" / "hosts.yml").is_file()
+    # A read-only command: a scratch inventory of its own, gone afterwards; no lock, no deploy inventory.
+    assert call["inventory"].parent == project / ".cloudy" / "tmp" and not call["inventory"].exists()
+    assert not (project / ".cloudy" / "inventory").exists() and not (project / "cloudy.lock").exists()
     # b1 comes first (lowest overlay IP) and reported: its two lines, one ssh service.
     assert [r["node"] for r in json.loads(result.stdout)] == ["box-10"]
     assert "as b1 sees them" in result.stderr
