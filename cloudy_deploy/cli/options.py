@@ -1,5 +1,9 @@
 """Options and helpers shared by the command modules."""
 
+import os
+import shlex
+import shutil
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -59,3 +63,26 @@ def planned(home: Path | None, source: list[str] | None) -> tuple[proj.Project, 
         what = f"{lock.name} does not hold this plan yet" if lock.exists() else f"no {lock.name} yet"
         say(f"{what}: boxes shown as planned, not recorded (`cloudy plan` shows the difference)")
     return project, the_plan
+
+
+def shortest(path: Path, cwd: Path | None = None) -> str:
+    """PATH for a shell in CWD: relative when shorter (`./x` rather than `x`), quoted when needed."""
+    path = path.absolute()
+    rel = os.path.relpath(path, cwd or Path.cwd())
+    if os.sep not in rel:
+        rel = f".{os.sep}{rel}"  # a bare name would be looked up on PATH
+    return shlex.quote(min(str(path), rel, key=len))
+
+
+def this_cloudy(cwd: Path | None = None) -> str:
+    """How a shell in CWD runs this very cloudy: `cloudy` when that is the one PATH finds, else the
+    path of the running one, e.g. `.venv/bin/cloudy` after ./scripts/up.sh."""
+    script = Path(sys.argv[0])
+    if script.name != "cloudy":  # `python -m cloudy_deploy`: the entry point beside that Python
+        script = Path(sys.executable).parent / "cloudy"
+        if not script.is_file():
+            return f"{shortest(Path(sys.executable), cwd)} -m cloudy_deploy"
+    found = shutil.which("cloudy")
+    if found and Path(found).resolve() == script.resolve():
+        return "cloudy"
+    return shortest(script, cwd)

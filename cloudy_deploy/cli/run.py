@@ -10,7 +10,7 @@ from rich.table import Table
 
 from cloudy_deploy import progress, runner, runs
 from cloudy_deploy import project as proj
-from cloudy_deploy.cli.options import Home, Json, Sources, bar, discovered, planned
+from cloudy_deploy.cli.options import Home, Json, Sources, bar, discovered, planned, shortest, this_cloudy
 from cloudy_deploy.errors import BadInput
 from cloudy_deploy.ui import err, out, say
 
@@ -162,9 +162,12 @@ def up(
     project, hosts = _refresh(home, None)
     _run(project, "up", "site.yml", False, hosts)
     say(f"the micro cloud {project.spec.cloud!r} is ready on {hosts} boxes:")
+    # Commands that work when pasted: this cloudy (maybe not the one on PATH), this project folder.
+    cloudy = this_cloudy()
+    where = f" --home {shortest(project.home)}" if home and project.home != Path.cwd().resolve() else ""
     if labs:
-        say(f"  a shell on a box:   cloudy lab ssh {naming.box_name(labs[0], 1)}")
-    say("  what each box runs: cloudy status")
+        say(f"  a shell on a box:   {cloudy} lab ssh{where} {naming.box_name(labs[0], 1)}")
+    say(f"  what each box runs: {cloudy} status{where}")
 
 
 runs_app = typer.Typer(help="Past runs: what ran, when, the result per host.", invoke_without_command=True)
