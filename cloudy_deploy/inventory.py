@@ -89,6 +89,7 @@ def _group_vars(plan: Plan, spec: CloudSpec) -> dict[str, dict[str, Any]]:
             "tahoe_shares_happy": shares.happy,
             "tahoe_shares_needed": shares.needed,
             "tahoe_shares_total": shares.total,
+            "tahoe_reserved_space": services.tahoe.reserved_space,
         }
     if services.caracaldb:
         out["caracaldb"] = {"caracaldb_nodes": services.caracaldb.nodes}

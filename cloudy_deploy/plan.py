@@ -375,6 +375,8 @@ def _wanted(spec: CloudSpec) -> dict[str, tuple[int | None, tuple[str, ...]]]:
     if s.webui == "all":
         wanted["webui"] = (None, ("services", "webui"))
     if s.tahoe:
+        # Every box gets a Tahoe client gateway; introducers and storage are counted.
+        wanted["tahoe"] = (None, ("services", "tahoe"))
         wanted["tahoe_introducer"] = (s.tahoe.introducers, ("services", "tahoe", "introducers"))
         storage = None if s.tahoe.storage == "all" else s.tahoe.storage
         wanted["tahoe_storage"] = (storage, ("services", "tahoe", "storage"))

@@ -101,6 +101,17 @@ class Tahoe(_Model):
     introducers: int = Field(1, ge=1)
     storage: Literal["all"] | int = "all"
     shares: Shares = Shares()
+    # Space each storage box keeps free for others (Tahoe's size syntax: 500M, 1G, 2.5GiB).
+    reserved_space: str = "1G"
+
+    @field_validator("reserved_space", mode="before")
+    @classmethod
+    def _size(cls, value: Any) -> Any:
+        if type(value) is int and value >= 0:
+            return str(value)
+        if isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?\s*([kKMGT]i?B?|B)?", value.strip()):
+            return value.strip()
+        raise ValueError(f"{value!r} is not a size: write e.g. 500M, 1G or 2.5GiB")
 
     @field_validator("storage", mode="before")
     @classmethod

@@ -111,6 +111,7 @@ def test_groups_list_every_contract_group():
         "tinc",
         "avahi",
         "webui",
+        "tahoe",
         "tahoe_introducer",
         "tahoe_storage",
         "caracaldb",
@@ -119,6 +120,7 @@ def test_groups_list_every_contract_group():
     ]
     assert list(children["tinc"]["hosts"]) == ["box", "can-radio", "lab-1"]
     assert list(children["tahoe_introducer"]["hosts"]) == ["box"]  # lowest overlay IP
+    assert list(children["tahoe"]["hosts"]) == ["box", "can-radio", "lab-1"]  # a gateway on every box
     assert children["caracaldb"] == {}
 
 
@@ -136,6 +138,7 @@ def test_group_vars():
         "tahoe_shares_happy": 2,
         "tahoe_shares_needed": 1,
         "tahoe_shares_total": 3,
+        "tahoe_reserved_space": "1G",
     }
     assert all(text.startswith(inventory.HEADER) for text in files.values())
 

@@ -72,6 +72,11 @@ def test_tahoe_defaults_are_a_valid_grid():
     assert shares.needed <= shares.happy <= shares.total
 
 
+@pytest.mark.parametrize(("given", "kept"), [("500M", "500M"), (" 2.5GiB ", "2.5GiB"), (0, "0"), ("10kB", "10kB")])
+def test_tahoe_reserved_space_takes_tahoe_sizes(given, kept):
+    assert spec.Tahoe(reserved_space=given).reserved_space == kept
+
+
 def test_where_names_file_and_line_or_just_the_key(tmp_path):
     s = spec.load(write(tmp_path, "cloud: c1\n\noverlay:\n  subnet: 10.99.0.0/16\n"))
     assert s.where("overlay", "subnet") == f"{tmp_path / 'cloudy.yml'}:4: overlay.subnet"
@@ -121,6 +126,12 @@ BAD = [
         "cloud: a\nservices:\n  tahoe:\n    storage: some\n",
         ":4:",
         "`all` or a number",
+    ),
+    (
+        "reserved-space-not-a-size",
+        "cloud: a\nservices:\n  tahoe:\n    reserved_space: lots\n",
+        ":4: services.tahoe.reserved_space",
+        "500M, 1G",
     ),
     (
         "caracaldb-under-3",
