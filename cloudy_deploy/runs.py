@@ -13,7 +13,7 @@ from cloudy_deploy.events import HostStats
 from cloudy_deploy.paths import state_root
 
 RECORD = "cloudy-run.json"
-DEFAULT_KEEP = 20
+DEFAULT_KEEP = 20  # runs kept per command (rotate)
 
 
 @dataclass
@@ -96,6 +96,20 @@ def last(home: Path | None, command: str, playbook: str | None = None) -> RunRec
 
 
 def rotate(home: Path | None, keep: int) -> None:
-    folders = sorted(p for p in runs_dir(home).iterdir() if p.is_dir())
-    for path in folders[: max(len(folders) - keep, 0)]:
-        shutil.rmtree(path, ignore_errors=True)
+    """Keep the newest KEEP runs of each command: status and services runs, however many, never
+    push out the deploy that --retry-failed needs."""
+    by_command: dict[str, list[Path]] = {}
+    for path in sorted(p for p in runs_dir(home).iterdir() if p.is_dir()):
+        by_command.setdefault(_command_of(path), []).append(path)
+    for folders in by_command.values():
+        for path in folders[: max(len(folders) - keep, 0)]:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _command_of(folder: Path) -> str:
+    """The command of a run folder; '' when its record is missing or unreadable (they rotate together)."""
+    try:
+        command = json.loads((folder / RECORD).read_text())["command"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    return command if isinstance(command, str) else ""

@@ -40,3 +40,31 @@ def test_rotation_keeps_the_newest(home):
         (root / f"20260101-00000{i}-1").mkdir()
     runs.rotate(home, keep=2)
     assert sorted(p.name for p in root.iterdir()) == ["20260101-000003-1", "20260101-000004-1"]
+
+
+def make_runs(home, command, seconds):
+    """Finished runs of COMMAND, their ids in time order (one per second given)."""
+    root = home / ".cloudy" / "runs"
+    ids = []
+    for second in seconds:
+        record = runs.RunRecord(f"20260101-0000{second:02d}-1", command, "x.yml", 0.0, status="failed")
+        (root / record.id).mkdir(parents=True)
+        runs.save(record, home)
+        ids.append(record.id)
+    return ids
+
+
+def test_rotation_keeps_the_newest_of_each_command(home):
+    deploys = make_runs(home, "deploy", [0, 1, 2])
+    ups = make_runs(home, "up", [3])
+    statuses = make_runs(home, "status", range(10, 40))
+    services = make_runs(home, "services", range(40, 45))
+    (home / ".cloudy" / "runs" / "20260101-000050-1").mkdir()  # a record cut short: rotates on its own
+    runs.rotate(home, keep=20)
+    kept = sorted(p.name for p in (home / ".cloudy" / "runs").iterdir())
+    assert kept == sorted([*deploys, *ups, *statuses[-20:], *services, "20260101-000050-1"])
+    # 30 status runs after it, the last deploy is still there for --retry-failed.
+    assert runs.last(home, "deploy").id == deploys[-1]
+    runs.rotate(home, keep=2)
+    kept = {p.name for p in (home / ".cloudy" / "runs").iterdir()}
+    assert kept == {*deploys[-2:], *ups, *statuses[-2:], *services[-2:], "20260101-000050-1"}
