@@ -16,11 +16,11 @@ from cloudy_deploy.errors import BadInput
 from cloudy_deploy.lock import natural_key, write_atomic
 from cloudy_deploy.nodes import Node
 from cloudy_deploy.plan import GROUPS, Host, Plan
-from cloudy_deploy.spec import CloudSpec
+from cloudy_deploy.spec import CloudSpec, default_zone
 
 HOSTS_FILE = "hosts.yml"
 GROUP_VARS = Path("group_vars") / "all"
-COMPONENTS = ("cloudy", "tinc", "avahi", "webui", "tahoe", "caracaldb", "peerstreamer")
+COMPONENTS = ("cloudy", "tinc", "avahi", "webui", "tahoe", "caracaldb", "peerstreamer", "dns")
 HEADER = "# Written by cloudy-deploy from cloudy.yml and cloudy.lock: edit those, not this file.\n"
 # Planned variables win over a source's host vars of the same name.
 _PLANNED = ("ansible_", "cloudy_", "common_hostname")
@@ -95,6 +95,8 @@ def _group_vars(plan: Plan, spec: CloudSpec) -> dict[str, dict[str, Any]]:
         out["caracaldb"] = {"caracaldb_nodes": services.caracaldb.nodes}
     if services.peerstreamer:
         out["peerstreamer"] = {"peerstreamer_sources": services.peerstreamer.sources}
+    if services.dns:
+        out["dns"] = {"dns_zone": services.dns.zone or default_zone(spec.cloud)}
     return out
 
 

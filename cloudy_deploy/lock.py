@@ -19,7 +19,16 @@ TINC_NAME_RE = re.compile(r"[A-Za-z0-9_]+")
 HOSTNAME_RE = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 # The inventory groups a box can be in beyond `cloudy` and `tinc` (every box), in contract order.
 Service = Literal[
-    "avahi", "webui", "tahoe", "tahoe_introducer", "tahoe_storage", "caracaldb", "peerstreamer", "peerstreamer_source"
+    "avahi",
+    "webui",
+    "tahoe",
+    "tahoe_introducer",
+    "tahoe_storage",
+    "caracaldb",
+    "peerstreamer",
+    "peerstreamer_source",
+    "dns",
+    "avahi_dns",
 ]
 SERVICES: tuple[str, ...] = get_args(Service)
 # A host named like a group confuses Ansible's patterns (and it warns): these host names are refused.

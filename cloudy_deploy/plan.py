@@ -385,6 +385,10 @@ def _wanted(spec: CloudSpec) -> dict[str, tuple[int | None, tuple[str, ...]]]:
     if s.peerstreamer:
         wanted["peerstreamer"] = (None, ("services", "peerstreamer"))
         wanted["peerstreamer_source"] = (s.peerstreamer.sources, ("services", "peerstreamer", "sources"))
+    if s.dns:
+        # The DNS server is counted (it stays where the lock put it); every avahi box publishes in its zone.
+        wanted["dns"] = (s.dns.servers, ("services", "dns", "servers"))
+        wanted["avahi_dns"] = (None, ("services", "dns"))
     return wanted
 
 

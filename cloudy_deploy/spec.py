@@ -137,6 +137,45 @@ class PeerStreamer(_Model):
     sources: int = Field(1, ge=1)
 
 
+# A DNS zone: labels of letters, digits, '-' and '_' (DNS-SD's own labels), at most 253 characters.
+ZONE_LABEL_RE = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+
+
+def default_zone(cloud: str) -> str:
+    """The DNS-SD zone of a cloud without `services.dns.zone` (the dns role's default too)."""
+    return f"{cloud.lower().replace('_', '-')}.cloudy"
+
+
+class Dns(_Model):
+    """Wide-area DNS-SD (AvahiDNS): a DNS server with the cloud's zone, every avahi box publishes in it."""
+
+    servers: int = 1
+    zone: str | None = None  # default: default_zone(cloud)
+
+    @field_validator("servers", mode="before")
+    @classmethod
+    def _one_server(cls, value: Any) -> Any:
+        if type(value) is int and value == 1:
+            return value
+        raise ValueError(f"{value!r}: one DNS server holds the zone (no secondaries yet): write servers: 1")
+
+    @field_validator("zone", mode="before")
+    @classmethod
+    def _zone_name(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        text = value.strip().lower().removesuffix(".") if isinstance(value, str) else ""
+        labels = text.split(".")
+        if not text or len(text) > 253 or not all(ZONE_LABEL_RE.fullmatch(label) for label in labels):
+            raise ValueError(
+                f"{value!r} is not a DNS zone name: use labels of letters, digits and - (1 to 63 each)"
+                " separated by dots, e.g. zone: gcodis.cloudy"
+            )
+        if labels[-1] == "local":
+            raise ValueError(f"{value!r}: .local is mDNS's: pick another zone, e.g. zone: gcodis.cloudy")
+        return text
+
+
 class Services(_Model):
     # Discovery and the web UI belong on every box of a Cloudy micro cloud; `none` leaves one out.
     avahi: Literal["all", "none"] = "all"
@@ -144,6 +183,14 @@ class Services(_Model):
     tahoe: Tahoe | None = None
     caracaldb: CaracalDB | None = None
     peerstreamer: PeerStreamer | None = None
+    dns: Dns | None = None
+
+    @model_validator(mode="after")
+    def _dns_needs_avahi(self) -> "Services":
+        # The zone holds what the boxes announce through Avahi: without it there is nothing to publish.
+        if self.dns is not None and self.avahi == "none":
+            raise ValueError("dns publishes what Avahi announces: set avahi: all, or remove dns")
+        return self
 
 
 class CloudSpec(_Model):

@@ -117,6 +117,8 @@ def test_groups_list_every_contract_group():
         "caracaldb",
         "peerstreamer",
         "peerstreamer_source",
+        "dns",
+        "avahi_dns",
     ]
     assert list(children["tinc"]["hosts"]) == ["box", "can-radio", "lab-1"]
     assert list(children["tahoe_introducer"]["hosts"]) == ["box"]  # lowest overlay IP
