@@ -72,7 +72,9 @@ def test_tahoe_defaults_are_a_valid_grid():
     assert shares.needed <= shares.happy <= shares.total
 
 
-@pytest.mark.parametrize(("given", "kept"), [("500M", "500M"), (" 2.5GiB ", "2.5GiB"), (0, "0"), ("10kB", "10kB")])
+@pytest.mark.parametrize(
+    ("given", "kept"), [("500M", "500M"), (" 2.5GiB ", "2.5GiB"), (0, "0"), ("10kB", "10kB")]
+)
 def test_tahoe_reserved_space_takes_tahoe_sizes(given, kept):
     assert spec.Tahoe(reserved_space=given).reserved_space == kept
 
