@@ -234,7 +234,8 @@ _Dumper.add_representer(
 
 
 def save(lock: Lock, path: Path) -> Path:
-    """Write the lock atomically (temp file and rename in the same folder)."""
+    """Write the lock atomically (temp file and rename in the same folder, made if missing)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, dumps(lock))
     return path
 

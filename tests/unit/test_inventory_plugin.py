@@ -3,6 +3,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,11 @@ nodes:
   - {name: lab-10, address: 10.1.2.6}
 """
 
-pytestmark = pytest.mark.skipif(not shutil.which("ansible-inventory"), reason="needs ansible-core")
+# Beside this Python first: a venv's pytest run without the venv on PATH still finds it.
+ANSIBLE_INVENTORY = Path(sys.executable).parent / "ansible-inventory"
+if not ANSIBLE_INVENTORY.exists():
+    ANSIBLE_INVENTORY = Path(shutil.which("ansible-inventory") or ANSIBLE_INVENTORY)
+pytestmark = pytest.mark.skipif(not ANSIBLE_INVENTORY.exists(), reason="needs ansible-core")
 
 
 @pytest.fixture
@@ -51,7 +56,7 @@ def ansible_inventory(source: Path, cwd: Path, **env: str) -> subprocess.Complet
         **env,
     }
     return subprocess.run(
-        ["ansible-inventory", "-i", str(source), "--list"],
+        [str(ANSIBLE_INVENTORY), "-i", str(source), "--list"],
         cwd=cwd,
         env=full_env,
         capture_output=True,

@@ -65,6 +65,13 @@ def test_save_is_atomic_and_leaves_no_temp_file(tmp_path):
     assert yaml.safe_load(path.read_text())["cloud"] == "gcodis"
 
 
+def test_save_makes_the_folder(tmp_path):
+    # `cloudy inventory --source X` in a folder without cloudy.yml keeps the lock in .cloudy/.
+    path = tmp_path / ".cloudy" / lock.LOCK_FILE
+    lock.save(make_lock(), path)
+    assert lock.load(path) == make_lock()
+
+
 def test_no_lock_is_none(tmp_path):
     assert lock.load(tmp_path / lock.LOCK_FILE) is None
 
