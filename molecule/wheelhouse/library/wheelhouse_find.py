@@ -1,0 +1,1 @@
+../../../roles/wheelhouse/library/wheelhouse_find.py
