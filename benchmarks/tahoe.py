@@ -69,13 +69,16 @@ def count_outside(box, subnet: str) -> None:
         box,
         "nft add table inet cloudybench && nft add chain inet cloudybench input "
         "'{ type filter hook input priority -10; policy accept; }' && "
-        f"nft add rule inet cloudybench input iifname eth0 ip saddr != {subnet} counter",
+        f"nft add rule inet cloudybench input iifname eth0 ip saddr != {subnet} counter && "
+        # The HTTPS part: PyPI (the Debian archive is fetched over plain HTTP).
+        f"nft add rule inet cloudybench input iifname eth0 ip saddr != {subnet} tcp sport 443 counter",
     )
 
 
-def outside_bytes(box) -> int:
-    out = sh(box, "nft list chain inet cloudybench input")
-    return int(out.split("bytes")[1].split()[0])
+def outside_bytes(box) -> tuple[int, int]:
+    """Bytes from outside the lab: all of them, and those from HTTPS (PyPI)."""
+    out = sh(box, "nft list chain inet cloudybench input").split("bytes")
+    return int(out[1].split()[0]), int(out[2].split()[0])
 
 
 def mib(n: float) -> str:
@@ -143,14 +146,15 @@ def main() -> None:
     results = [lab(client, int(s), args.mb, args.keep) for s in args.sizes.split(",")]
     print("Tahoe-LAFS on the lab (cloudy deploy --tags tahoe)")
     for r in results:
-        fetched = r["fetched"]
+        fetched = [total for total, _https in r["fetched"]]
+        pypi = sum(https for _total, https in r["fetched"])
         per_box = "  ".join(mib(b).strip() for b in fetched)
         print(
             f"{r['size']} box(es): install {r['install']:6.1f} s  external bytes {mib(sum(fetched))}"
-            f"  (per box: {per_box})"
+            f"  (per box: {per_box}; HTTPS, i.e. PyPI: {mib(pypi).strip()})"
         )
     if len(results) >= 2:
-        one, many = results[0]["fetched"], results[-1]["fetched"]
+        one, many = ([t for t, _ in r["fetched"]] for r in (results[0], results[-1]))
         print(f"external bytes, {results[-1]['size']} boxes / 1 box: {sum(many) / max(1, sum(one)):.2f}")
     for r in results:
         if "raw" in r:
