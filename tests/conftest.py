@@ -22,6 +22,25 @@ def run_cloudy(*args: str, home: Path, env: dict[str, str] | None = None, timeou
     )
 
 
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+
+
+def run_playbook(inventory: Path, playbook: str, *args: str, facts: Path) -> subprocess.CompletedProcess:
+    """ansible-playbook of this venv on a playbook of playbooks/, with the repository's ansible.cfg
+    and a fact cache of the test's own (FACTS)."""
+    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    env["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(facts)
+    return subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(REPO / "playbooks" / playbook), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     path = tmp_path / "project"

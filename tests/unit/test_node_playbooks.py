@@ -4,18 +4,13 @@ Runs ansible-playbook on boxes that cannot be reached (SSH to a closed local por
 inventory the tinc role refuses: nothing can change on this machine. Which hosts each play took is
 read from the output."""
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+from tests.conftest import ANSIBLE_PLAYBOOK, run_playbook
 
-pytestmark = pytest.mark.skipif(not PLAYBOOK.exists(), reason="needs ansible-core beside this Python")
+pytestmark = pytest.mark.skipif(not ANSIBLE_PLAYBOOK.exists(), reason="needs ansible-core beside this Python")
 
 HOSTS = """\
 all:
@@ -37,17 +32,7 @@ def inventory(tmp_path):
 
 
 def play(name, inventory, *args):
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-    env["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(inventory.parent / "facts")
-    result = subprocess.run(
-        [str(PLAYBOOK), "-i", str(inventory), str(REPO / "playbooks" / name), *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_playbook(inventory, name, *args, facts=inventory.parent / "facts")
     return result.stdout + result.stderr
 
 

@@ -4,18 +4,14 @@ Runs playbooks/tahoe.yml on boxes that cannot be reached (SSH to a closed local 
 run on the controller, so a refused value fails there, and accepted values get as far as the
 first task that needs the box (unreachable). Nothing can change on this machine."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+from tests.conftest import ANSIBLE_PLAYBOOK, run_playbook
 
-pytestmark = pytest.mark.skipif(not PLAYBOOK.exists(), reason="needs ansible-core beside this Python")
+pytestmark = pytest.mark.skipif(not ANSIBLE_PLAYBOOK.exists(), reason="needs ansible-core beside this Python")
 
 GOOD = {
     "cloudy_cloud": "grid1",
@@ -40,24 +36,7 @@ def play(tmp_path: Path, storage: int = 3, **values) -> str:
         }
     }
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-    env["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(tmp_path / "facts")
-    done = subprocess.run(
-        [
-            str(PLAYBOOK),
-            "-i",
-            str(tmp_path / "hosts.yml"),
-            str(REPO / "playbooks" / "tahoe.yml"),
-            "--limit",
-            "box2",
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_playbook(tmp_path / "hosts.yml", "tahoe.yml", "--limit", "box2", facts=tmp_path / "facts")
     assert done.returncode != 0  # refused, or unreachable: never a run that changed something
     return done.stdout + done.stderr
 
