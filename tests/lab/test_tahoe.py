@@ -1,0 +1,80 @@
+"""Tahoe-LAFS through the wrapper: services.tahoe in cloudy.yml -> plan -> inventory groups ->
+site.yml on a 3-box lab. The grid works between boxes, `cloudy services` shows the introducer's
+FURL and the storage servers, a second deploy changes nothing, and no node's private key ever
+reaches the controller's folder (run artifacts, inventory, fact cache)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cloudy_deploy import runs
+from cloudy_deploy.lab import naming
+from tests.conftest import run_cloudy
+
+pytestmark = pytest.mark.lab
+
+TAHOE = ["/opt/tahoe-lafs/1.20.0/bin/tahoe", "-d", "/var/lib/tahoe-lafs/node"]
+SPEC = """cloud: tahoetest
+sources:
+  - lab: {lab}
+services:
+  tahoe: {{introducers: 1, storage: all, shares: {{needed: 2, happy: 3, total: 3}}}}
+"""
+
+
+def exec_ok(box, cmd: list[str]) -> str:
+    code, out = box.exec_run(cmd)
+    assert code == 0, out.decode(errors="replace")[-2000:]
+    return out.decode()
+
+
+def services(home: Path, stype: str) -> list[dict]:
+    result = run_cloudy("services", "--json", "--type", stype, home=home)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+def test_tahoe_grid_from_the_spec(home, lab, docker_client):
+    (home / "cloudy.yml").write_text(SPEC.format(lab=lab))
+    up = run_cloudy("lab", "up", "--nodes", "3", "--name", lab, home=home)
+    assert up.returncode == 0, up.stderr[-3000:]
+    deployed = run_cloudy("deploy", home=home)
+    assert deployed.returncode == 0, deployed.stderr[-3000:]
+
+    boxes = [docker_client.containers.get(naming.container_name(lab, i)) for i in (1, 2, 3)]
+    names = [naming.box_name(lab, i) for i in (1, 2, 3)]
+
+    # Put on box 3, get on box 1: the same bytes.
+    exec_ok(boxes[2], ["sh", "-c", "head -c 3M /dev/urandom > /root/f.bin"])
+    cap = exec_ok(boxes[2], [*TAHOE, "put", "/root/f.bin"]).strip().splitlines()[-1]
+    assert cap.startswith("URI:CHK:"), cap
+    exec_ok(boxes[0], [*TAHOE, "get", cap, "/root/f.bin"])
+    sums = {exec_ok(b, ["sha256sum", "/root/f.bin"]).split()[0] for b in (boxes[0], boxes[2])}
+    assert len(sums) == 1
+
+    # The introducer (the box planned first) announces its FURL; every box announces storage.
+    furl = exec_ok(boxes[0], ["cat", "/var/lib/tahoe-lafs/introducer/private/introducer.furl"]).strip()
+    introducers = services(home, "_tahoe-introducer._tcp")
+    assert [(r["node"], r["txt"]["furl"], r["txt"]["grid"]) for r in introducers] == [
+        (names[0], furl, "tahoetest")
+    ]
+    storage = services(home, "_tahoe-storage._tcp")
+    assert sorted(r["node"] for r in storage) == names
+
+    # A second deploy changes nothing.
+    again = run_cloudy("deploy", home=home)
+    assert again.returncode == 0, again.stderr[-3000:]
+    record = [r for r in runs.load_all(home) if r.command == "deploy"][-1]
+    assert {name: s.changed for name, s in record.hosts.items()} == dict.fromkeys(names, 0)
+
+    # Private keys stay on their boxes: no node.pem key material anywhere under .cloudy/.
+    for box in boxes:
+        pem = exec_ok(box, ["cat", "/var/lib/tahoe-lafs/node/private/node.pem"])
+        key = pem.split("PRIVATE KEY-----", 2)[1]  # the body of the private key block
+        key_lines = [line for line in key.splitlines() if line and not line.startswith("-----")]
+        assert len(key_lines) > 5
+        for path in (home / ".cloudy").rglob("*"):
+            if path.is_file():
+                text = path.read_text(errors="replace")
+                assert not any(line in text for line in key_lines[1:4]), f"{path} holds {box.name}'s key"
