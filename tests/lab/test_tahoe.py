@@ -1,7 +1,8 @@
 """Tahoe-LAFS through the wrapper: services.tahoe in cloudy.yml -> plan -> inventory groups ->
-site.yml on a 3-box lab. The grid works between boxes, `cloudy services` shows the introducer's
-FURL and the storage servers, a second deploy changes nothing, and no node's private key ever
-reaches the controller's folder (run artifacts, inventory, fact cache)."""
+site.yml on a 3-box lab. `deploy --check` first changes nothing; then the grid works between
+boxes, `cloudy services` shows the introducer's FURL and the storage servers, a second deploy
+changes nothing, and no node's private key ever reaches the controller's folder (run artifacts,
+inventory, fact cache)."""
 
 import json
 from pathlib import Path
@@ -39,10 +40,17 @@ def test_tahoe_grid_from_the_spec(home, lab, docker_client):
     (home / "cloudy.yml").write_text(SPEC.format(lab=lab))
     up = run_cloudy("lab", "up", "--nodes", "3", "--name", lab, home=home)
     assert up.returncode == 0, up.stderr[-3000:]
+    boxes = [docker_client.containers.get(naming.container_name(lab, i)) for i in (1, 2, 3)]
+
+    # --check on boxes without anything yet: it succeeds and changes nothing.
+    checked = run_cloudy("deploy", "--check", home=home)
+    assert checked.returncode == 0, checked.stderr[-3000:]
+    for box in boxes:
+        assert box.exec_run(["test", "-e", "/var/lib/tahoe-lafs"]).exit_code != 0
+        assert box.exec_run(["test", "-e", "/opt/tahoe-lafs"]).exit_code != 0
+
     deployed = run_cloudy("deploy", home=home)
     assert deployed.returncode == 0, deployed.stderr[-3000:]
-
-    boxes = [docker_client.containers.get(naming.container_name(lab, i)) for i in (1, 2, 3)]
     names = [naming.box_name(lab, i) for i in (1, 2, 3)]
 
     # Put on box 3, get on box 1: the same bytes.

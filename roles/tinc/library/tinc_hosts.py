@@ -97,6 +97,9 @@ def main() -> None:
     )
     p = module.params
     hosts_dir = p["hosts_dir"]
+    if module.check_mode and not os.path.exists(p["archive"]):
+        # --check on a box the archive was never delivered to: every host file would be written.
+        module.exit_json(changed=True, msg="check mode: the host file archive is not on the box yet")
     try:
         wanted = read_archive(p["archive"])
     except (OSError, tarfile.TarError, ValueError) as exc:
