@@ -23,7 +23,6 @@ import argparse
 import os
 import queue
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,11 +30,11 @@ import time
 from pathlib import Path
 
 import docker
+from bench import cloudy, lab_down, run
 
 from cloudy_deploy.lab import naming
 
 REPO = Path(__file__).resolve().parent.parent
-CLOUDY = [sys.executable, "-m", "cloudy_deploy"]
 LAB = "discbench"
 TYPE = "_cloudybench._tcp"
 UNIT = "cloudy-bench-http.service"
@@ -71,18 +70,6 @@ ANNOUNCE = f"""---
         daemon_reload: true
         state: started
 """
-
-
-def run(cmd: list[str], home: Path, env: dict[str, str] | None = None) -> float:
-    started = time.monotonic()
-    done = subprocess.run(cmd, cwd=home, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(cmd[:4])} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-    return time.monotonic() - started
-
-
-def cloudy(home: Path, *args: str) -> float:
-    return run([*CLOUDY, *args, "--home", str(home)], home)
 
 
 def ns(box, command: str) -> int:
@@ -183,9 +170,7 @@ def main() -> None:
             one = [cloudy(home, "services", "--json", "--type", TYPE) for _ in range(3)]
         finally:
             if not args.keep:
-                subprocess.run(
-                    [*CLOUDY, "lab", "down", "--name", LAB, "--home", str(home)], capture_output=True
-                )
+                lab_down(home, LAB)
     print(f"discovery on a {args.nodes}-box lab (deploy: {deploy:.0f} s)")
     show("started -> visible on the last box", [v / 1000 for v in visible], "s")
     show("stopped -> withdrawn on the last box", [v / 1000 for v in withdrawn], "s")

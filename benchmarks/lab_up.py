@@ -15,18 +15,12 @@ import time
 from pathlib import Path
 
 import docker
+from bench import CLOUDY, cloudy
 from docker.errors import APIError, ImageNotFound
 
 from cloudy_deploy.lab.images import NodeRecipe
 
-CLOUDY = [sys.executable, "-m", "cloudy_deploy"]
 LAB = "bench"
-
-
-def cloudy(home: Path, *args: str) -> float:
-    started = time.monotonic()
-    subprocess.run([*CLOUDY, *args, "--home", str(home)], check=True, capture_output=True)
-    return time.monotonic() - started
 
 
 def pss_mib(box) -> float:

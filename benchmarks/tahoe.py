@@ -14,17 +14,16 @@ next to raw TCP over the same overlay (box 1 -> box 2), as a ratio.
 """
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import docker
+from bench import cloudy, lab_down
 
 from cloudy_deploy.lab import naming
 
-CLOUDY = [sys.executable, "-m", "cloudy_deploy"]
 TAHOE = "/opt/tahoe-lafs/1.20.0/bin/tahoe -d /var/lib/tahoe-lafs/node"
 SHARES = {1: "{needed: 1, happy: 1, total: 1}", 2: "{needed: 1, happy: 2, total: 2}"}
 # Raw TCP over the overlay: a sink on box 2, a sendfile() from box 1.
@@ -36,18 +35,6 @@ RAW_SEND = (
 )
 OVERLAY_IP = 'ip -4 -o addr show | awk \'$2 != "eth0" && $2 != "lo" {print $4}\''
 INSTALL_NFT = "command -v nft >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nftables"
-
-
-def run(cmd: list[str], home: Path) -> float:
-    started = time.monotonic()
-    done = subprocess.run(cmd, cwd=home, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(cmd[2:6])} failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-    return time.monotonic() - started
-
-
-def cloudy(home: Path, *args: str) -> float:
-    return run([*CLOUDY, *args, "--home", str(home)], home)
 
 
 def sh(box, command: str) -> str:
@@ -109,9 +96,7 @@ def lab(client, size: int, megabytes: int, keep: bool) -> dict[str, object]:
             return figures
         finally:
             if not keep:
-                subprocess.run(
-                    [*CLOUDY, "lab", "down", "--name", name, "--home", str(home)], capture_output=True
-                )
+                lab_down(home, name)
 
 
 def throughput(boxes, megabytes: int) -> dict[str, float]:

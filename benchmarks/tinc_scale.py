@@ -31,9 +31,9 @@ from pathlib import Path
 
 import docker
 import yaml
+from bench import cloudy, lab_down
 
 REPO = Path(__file__).resolve().parent.parent
-CLOUDY = [sys.executable, "-m", "cloudy_deploy"]
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 LAB = "tincbench"
 NET = "tincbench"
@@ -137,12 +137,6 @@ def bench_playbook(n: int) -> tuple[float, float]:
 
 
 # --- the lab ---------------------------------------------------------------------
-
-
-def cloudy(home: Path, *args: str) -> None:
-    done = subprocess.run([*CLOUDY, *args, "--home", str(home)], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"cloudy {' '.join(args)} failed: {done.stderr.strip()}")
 
 
 def write_inventory(home: Path) -> tuple[Path, dict]:
@@ -287,8 +281,7 @@ def main() -> None:
     try:
         bench_lab(home)
     finally:
-        down = subprocess.run([*CLOUDY, "lab", "down", "--name", LAB, "--home", str(home)], check=False)
-        if down.returncode == 0:
+        if lab_down(home, LAB):
             shutil.rmtree(home, ignore_errors=True)
         else:  # keep the lab's state, so it can still be taken down
             print(f"lab down failed: run `cloudy lab down --name {LAB} --home {home}`", file=sys.stderr)
