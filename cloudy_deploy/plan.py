@@ -26,7 +26,7 @@ from cloudy_deploy.lock import (
     usable,
 )
 from cloudy_deploy.nodes import Node
-from cloudy_deploy.spec import CloudSpec
+from cloudy_deploy.spec import WITH_ROLES, CloudSpec
 
 GROUPS = ("cloudy", "tinc", *SERVICES)  # every inventory group, in the order of docs/inventory.md
 
@@ -190,6 +190,7 @@ class _Held:
 def make_plan(nodes: list[Node], spec: CloudSpec, lock: Lock | None, reclaim: bool = False) -> Plan:
     """Allocate names, addresses and services; BadInput when the nodes, spec and lock do not fit."""
     subnet = spec.overlay.subnet
+    _refuse_roleless(spec)
     if lock is not None:  # lock.load checked it too, with line numbers; this plan trusts no caller
         check_spec(lock, spec)
         check(lock)
@@ -364,6 +365,17 @@ def _refuse_name(
             f"nodes {owner!r} ({by_name[owner].source}) and {name!r} ({source}) both make the {kind} {value}:"
             " rename one in its source"
         )
+
+
+def _refuse_roleless(spec: CloudSpec) -> None:
+    """A service placed in the spec must have a role: planned but not deployed would be a lie."""
+    for key in spec.services.placed():
+        if key not in WITH_ROLES:
+            fix = f"set {key}: none" if key == "webui" else f"remove services.{key}"
+            raise BadInput(
+                f"{spec.where('services', key)}: no role deploys {key} yet (the roles:"
+                f" {', '.join(sorted(WITH_ROLES))}): {fix} in cloudy.yml"
+            )
 
 
 def _wanted(spec: CloudSpec) -> dict[str, tuple[int | None, tuple[str, ...]]]:

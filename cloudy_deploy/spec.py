@@ -176,10 +176,15 @@ class Dns(_Model):
         return text
 
 
+# The keys of `services:` that have a role. The plan refuses the others rather than place them and
+# deploy nothing: the change that adds a role adds its name here (webui: and its default with it).
+WITH_ROLES = frozenset({"avahi", "tahoe", "dns"})
+
+
 class Services(_Model):
-    # Discovery and the web UI belong on every box of a Cloudy micro cloud; `none` leaves one out.
+    # Discovery belongs on every box of a Cloudy micro cloud; `none` leaves it out.
     avahi: Literal["all", "none"] = "all"
-    webui: Literal["all", "none"] = "all"
+    webui: Literal["all", "none"] = "none"  # no role yet
     tahoe: Tahoe | None = None
     caracaldb: CaracalDB | None = None
     peerstreamer: PeerStreamer | None = None
@@ -191,6 +196,10 @@ class Services(_Model):
         if self.dns is not None and self.avahi == "none":
             raise ValueError("dns publishes what Avahi announces: set avahi: all, or remove dns")
         return self
+
+    def placed(self) -> list[str]:
+        """The keys that place a service on some box."""
+        return [k for k in type(self).model_fields if getattr(self, k) not in (None, "none")]
 
 
 class CloudSpec(_Model):
@@ -223,7 +232,7 @@ class CloudSpec(_Model):
 
 
 def default_spec() -> CloudSpec:
-    """The spec of `cloudy up` without a cloudy.yml: cloud `cloudy`, the lab's boxes, avahi and webui."""
+    """The spec of `cloudy up` without a cloudy.yml: cloud `cloudy`, the lab's boxes, avahi."""
     return CloudSpec(cloud="cloudy", sources=["lab"])
 
 

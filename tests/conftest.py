@@ -48,3 +48,11 @@ def home(tmp_path: Path) -> Path:
     path = tmp_path / "project"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def roles_for_every_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plan services that have no role yet, to test the placement the roles to come will use."""
+    from cloudy_deploy import plan, spec
+
+    monkeypatch.setattr(plan, "WITH_ROLES", frozenset(spec.Services.model_fields))

@@ -1,6 +1,8 @@
 """The `cloudy` command line (DESIGN.md, 'Command line'). Commands live in the modules beside this."""
 
+import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +12,7 @@ from cloudy_deploy.cli import cloud, run, services
 from cloudy_deploy.cli.lab import lab_app
 from cloudy_deploy.errors import BadInput
 from cloudy_deploy.lab import manager
+from cloudy_deploy.paths import HOME_ENV, project_home
 from cloudy_deploy.ui import err
 
 app = typer.Typer(
@@ -33,10 +36,19 @@ app.add_typer(run.runs_app, name="runs")
 @app.callback(invoke_without_command=True)
 def _root(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit")] = False,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home", help="Project folder of every command (as $CLOUDY_HOME) [default: current folder]"
+        ),
+    ] = None,
 ) -> None:
     if version:
         print(__version__)
         raise typer.Exit()
+    if home is not None:
+        # `cloudy --home DIR CMD` is `CLOUDY_HOME=DIR cloudy CMD`; the command's own --home still wins.
+        os.environ[HOME_ENV] = str(project_home(home))
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from cloudy_deploy import project as proj
-from cloudy_deploy.cli.options import Home, Json, Sources, discovered
+from cloudy_deploy.cli.options import Home, Json, Sources, discovered, note_spec
 from cloudy_deploy.paths import state_root
 from cloudy_deploy.plan import Plan
 from cloudy_deploy.ui import err, out, say
@@ -92,8 +92,9 @@ def plan(
     home: Home = None,
 ) -> None:
     """Names, overlay IPs and services per node; the diff against the lock, which it then updates."""
-    project, found = discovered(home, source)
+    project, found = discovered(home, source, noted=True)
     the_plan = proj.make_plan(project, found, reclaim=reclaim)
+    note_spec(project)
     if as_json:
         out.print_json(json.dumps(the_plan.to_json()))
     else:
@@ -114,6 +115,8 @@ def inventory(
     home: Home = None,
 ) -> None:
     """Write the Ansible inventory of the plan (hosts.yml + group_vars, one file per component)."""
-    project, found = discovered(home, source)
-    for path in proj.commit(project, proj.make_plan(project, found), output):
+    project, found = discovered(home, source, noted=True)
+    the_plan = proj.make_plan(project, found)
+    note_spec(project)
+    for path in proj.commit(project, the_plan, output):
         say(f"wrote {path}")

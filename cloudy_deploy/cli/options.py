@@ -45,10 +45,25 @@ def bar(total: int, label: str) -> Progress:
     return progress
 
 
-def discovered(home: Path | None, source: list[str] | None) -> tuple[proj.Project, MergeResult]:
-    """The project and the merged nodes of its sources (or of --source), with the merge reported."""
+def note_spec(project: proj.Project) -> None:
+    """Without a cloudy.yml, say that the built-in lab spec stands in for it. Said once the input
+    is known good, so that bad input stays one line."""
+    if project.spec_path is None:
+        say(
+            f"no {proj.SPEC_FILE} in {project.home}: using the built-in lab spec (cloud {project.spec.cloud},"
+            " the boxes of `cloudy lab up`); `cloudy init` writes one to edit"
+        )
+
+
+def discovered(
+    home: Path | None, source: list[str] | None, noted: bool = False
+) -> tuple[proj.Project, MergeResult]:
+    """The project and the merged nodes of its sources (or of --source), with the merge reported;
+    unless NOTED (the caller plans next, or said it already), which spec it uses."""
     project = proj.open_project(home)
     found = proj.discover(project, source)
+    if not noted:
+        note_spec(project)
     for note in found.notes:
         say(note)
     return project, found
@@ -56,8 +71,9 @@ def discovered(home: Path | None, source: list[str] | None) -> tuple[proj.Projec
 
 def planned(home: Path | None, source: list[str] | None) -> tuple[proj.Project, Plan]:
     """For read-only commands: the plan of the sources against cloudy.lock, in memory (never saved)."""
-    project, found = discovered(home, source)
+    project, found = discovered(home, source, noted=True)
     the_plan = proj.make_plan(project, found)
+    note_spec(project)
     if the_plan.lock_changed:
         lock = project.lock_path
         what = f"{lock.name} does not hold this plan yet" if lock.exists() else f"no {lock.name} yet"

@@ -10,7 +10,17 @@ from rich.table import Table
 
 from cloudy_deploy import progress, runner, runs
 from cloudy_deploy import project as proj
-from cloudy_deploy.cli.options import Home, Json, Sources, bar, discovered, planned, shortest, this_cloudy
+from cloudy_deploy.cli.options import (
+    Home,
+    Json,
+    Sources,
+    bar,
+    discovered,
+    note_spec,
+    planned,
+    shortest,
+    this_cloudy,
+)
 from cloudy_deploy.errors import BadInput
 from cloudy_deploy.ui import err, out, say
 
@@ -19,10 +29,12 @@ CANCELED = 130  # the shell's code for "stopped by Ctrl-C"
 DEPLOYS = ("deploy", "up")  # commands whose failed hosts --retry-failed retries
 
 
-def _refresh(home: Path | None, source: list[str] | None) -> tuple[proj.Project, int]:
+def _refresh(home: Path | None, source: list[str] | None, noted: bool = False) -> tuple[proj.Project, int]:
     """sources → plan (lock) → inventory; the project and its number of hosts."""
-    project, found = discovered(home, source)
+    project, found = discovered(home, source, noted=True)
     the_plan = proj.make_plan(project, found)
+    if not noted:
+        note_spec(project)
     proj.commit(project, the_plan)
     return project, len(the_plan.hosts)
 
@@ -37,13 +49,20 @@ def _retry_limit(home: object, limit: str | None) -> str | None:
 
 
 def _run(
-    project: proj.Project, command: str, playbook: str, as_json: bool, hosts: int, **kwargs: object
+    project: proj.Project,
+    command: str,
+    playbook: str,
+    as_json: bool,
+    hosts: int,
+    inventory: Path | None = None,
+    **kwargs: object,
 ) -> runs.RunRecord:
-    """Run PLAYBOOK; exit 1 when a host failed, 130 when canceled (DESIGN.md exit codes)."""
+    """Run PLAYBOOK on INVENTORY (default: the deploy's); exit 1 when a host failed, 130 when canceled
+    (DESIGN.md exit codes)."""
     forks = kwargs.pop("forks", None) or max(1, min(hosts, MAX_FORKS))
     record = runner.run_playbook(
         playbook,
-        project.inventory_dir,
+        inventory or project.inventory_dir,
         progress.choose(as_json),
         command=command,
         home=project.home,
@@ -79,19 +98,15 @@ def deploy(
         if limit is None:
             say("nothing to retry: every host succeeded in the last deploy")
             return
+    options: dict[str, object] = {"limit": limit, "tags": tags, "check": check, "diff": diff, "forks": forks}
+    if check:
+        # Changes nothing here either: the plan in memory, on a scratch inventory (like status).
+        project, the_plan = planned(home, source)
+        with proj.scratch_inventory(project, the_plan) as scratch:
+            _run(project, "deploy", "site.yml", as_json, len(the_plan.hosts), scratch, **options)
+        return
     project, hosts = _refresh(home, source)
-    _run(
-        project,
-        "deploy",
-        "site.yml",
-        as_json,
-        hosts,
-        limit=limit,
-        tags=tags,
-        check=check,
-        diff=diff,
-        forks=forks,
-    )
+    _run(project, "deploy", "site.yml", as_json, hosts, **options)
 
 
 def _status_table(record: runs.RunRecord) -> Table:
@@ -152,6 +167,7 @@ def up(
     from cloudy_deploy.lab import manager, naming, state
 
     project = proj.open_project(home)
+    note_spec(project)
     labs = [r.arg or "lab" for r in proj.source_refs(project, None) if r.kind == "lab"]
     for name in labs:
         naming.validate_lab_name(name)
@@ -159,7 +175,7 @@ def up(
         req = manager.UpRequest(lab=name, nodes=None if existing else nodes, home=home)
         with bar(req.nodes or len(existing.nodes if existing else []), f"lab {name}: boxes up") as shown:
             manager.up(req, say, tick=lambda: shown.advance(shown.task_ids[0]))
-    project, hosts = _refresh(home, None)
+    project, hosts = _refresh(home, None, noted=True)
     _run(project, "up", "site.yml", False, hosts)
     say(f"the micro cloud {project.spec.cloud!r} is ready on {hosts} boxes:")
     # Commands that work when pasted: this cloudy (maybe not the one on PATH), this project folder.

@@ -97,7 +97,7 @@ def test_the_dns_server_stays_where_the_lock_put_it():
     # A box whose name sorts first joins: the server does not move.
     second = replan(first, boxes("a", "m", "n"), s)
     assert [h.name for h in second.hosts if "dns" in h.services] == ["m"]
-    assert second.lock.nodes["m"].services == ("avahi", "webui", "dns", "avahi_dns")
+    assert second.lock.nodes["m"].services == ("avahi", "dns", "avahi_dns")
     # The server leaves: the longest-planned box left takes it.
     third = replan(second, boxes("a", "n"), s)
     assert [h.name for h in third.hosts if "dns" in h.services] == ["n"]

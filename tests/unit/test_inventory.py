@@ -13,6 +13,9 @@ from cloudy_deploy.nodes import Node
 from cloudy_deploy.plan import make_plan
 from cloudy_deploy.spec import CloudSpec
 
+# The placement of every service, those whose roles are still to come included (caracaldb...).
+pytestmark = pytest.mark.usefixtures("roles_for_every_service")
+
 REPO = Path(__file__).resolve().parents[2]
 SPEC = CloudSpec(
     cloud="gcodis",

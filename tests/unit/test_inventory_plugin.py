@@ -23,8 +23,7 @@ sources:
 ssh: {user: admin, private_key: keys/id_ed25519}
 services:
   tahoe: {introducers: 1, storage: 2, shares: {needed: 1, happy: 2, total: 2}}
-  caracaldb: {nodes: 3}
-  peerstreamer: {sources: 1}
+  dns: {servers: 1}
 """
 NODES = """\
 nodes:
@@ -123,12 +122,10 @@ def test_plugin_never_writes_the_lock_and_warns_when_it_is_missing(project):
 
 
 def test_plugin_reports_bad_input_with_file_and_line(project):
-    (project / "cloudy.yml").write_text(
-        SPEC.replace("  caracaldb: {nodes: 3}", "  caracaldb: {nodes: 3, x: 1}")
-    )
+    (project / "cloudy.yml").write_text(SPEC.replace("  dns: {servers: 1}", "  dns: {servers: 1, x: 1}"))
     result = ansible_inventory(project / "cloudy.yml", project)
     assert result.returncode != 0
-    assert "cloudy.yml:9: services.caracaldb.x: unknown key" in result.stderr
+    assert "cloudy.yml:9: services.dns.x: unknown key" in result.stderr
 
 
 def load_plugin():
@@ -164,3 +161,10 @@ def test_plugin_documentation_is_valid_yaml():
     module_spec.loader.exec_module(module)
     doc = yaml.safe_load(module.DOCUMENTATION)
     assert doc["name"] == "cloudy" and doc["options"]["plugin"]["choices"] == ["cloudy"]
+
+
+def test_plugin_refuses_a_service_without_a_role(project):
+    (project / "cloudy.yml").write_text(SPEC + "  caracaldb: {nodes: 3}\n")
+    result = ansible_inventory(project / "cloudy.yml", project)
+    assert result.returncode != 0
+    assert "cloudy.yml:10: services.caracaldb: no role deploys caracaldb yet" in result.stderr

@@ -1,4 +1,4 @@
-"""Read-only commands (status, services) plan in memory: they never write cloudy.lock nor the
+"""Read-only commands (status, services, deploy --check) plan in memory: they never write cloudy.lock nor the
 deploy's inventory; deploy and plan do (README, 'The command line')."""
 
 import json
@@ -67,7 +67,15 @@ def state(home):
     return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files if p.exists()}
 
 
-@pytest.mark.parametrize("command", [["status", "--json"], ["services", "--json"]])
+READ_ONLY = [
+    ["status", "--json"],
+    ["services", "--json"],
+    ["deploy", "--check"],
+    ["deploy", "--check", "--diff"],
+]
+
+
+@pytest.mark.parametrize("command", READ_ONLY)
 def test_without_a_lock_nothing_is_recorded(project, calls, command):
     result = invoke(*command, "--home", str(project))
     [call] = calls
@@ -80,7 +88,15 @@ def test_without_a_lock_nothing_is_recorded(project, calls, command):
     assert "no cloudy.lock yet: boxes shown as planned, not recorded" in result.stderr
 
 
-@pytest.mark.parametrize("command", [["status", "--json"], ["services", "--json"]])
+READ_ONLY = [
+    ["status", "--json"],
+    ["services", "--json"],
+    ["deploy", "--check"],
+    ["deploy", "--check", "--diff"],
+]
+
+
+@pytest.mark.parametrize("command", READ_ONLY)
 def test_a_new_node_gets_no_allocation_from_a_read_only_command(project, calls, command):
     invoke("deploy", "--home", str(project))
     before = state(project)
@@ -122,3 +138,12 @@ def test_plan_and_deploy_record_the_lock(project, calls):
     assert "b4: {tinc_name: b4" in (project / "cloudy.lock").read_text()
     assert calls[-1]["inventory"] == project / ".cloudy" / "inventory"
     assert "b4:" in (project / ".cloudy" / "inventory" / "hosts.yml").read_text()
+
+
+def test_deploy_check_runs_site_yml_in_check_mode_on_the_scratch_inventory(project, calls):
+    invoke("deploy", "--check", "--limit", "b1", "--home", str(project))
+    [call] = calls
+    assert (call["playbook"], call["check"], call["limit"]) == ("site.yml", True, "b1")
+    assert call["inventory"].parent == project / ".cloudy" / "tmp"
+    assert sorted(p.name for p in (project / ".cloudy").iterdir()) == ["tmp"]
+    assert list((project / ".cloudy" / "tmp").iterdir()) == []

@@ -50,7 +50,7 @@ def test_minimal_spec_takes_the_defaults(tmp_path):
     assert (s.overlay.port, s.overlay.topology, s.overlay.spines) == (655, "auto", 3)
     assert s.sources == []
     assert (s.ssh.user, s.ssh.private_key) == ("root", None)
-    assert (s.services.avahi, s.services.webui) == ("all", "all")
+    assert (s.services.avahi, s.services.webui) == ("all", "none")
     assert s.services.tahoe is s.services.caracaldb is s.services.peerstreamer is None
 
 
@@ -59,11 +59,11 @@ def test_home_relative_key_is_kept_for_ssh_to_expand(tmp_path):
     assert s.ssh.private_key == "~/.ssh/id_ed25519"
 
 
-def test_default_spec_is_the_lab_with_avahi_and_webui():
+def test_default_spec_is_the_lab_with_avahi():
     s = spec.default_spec()
     assert s.cloud == "cloudy"
     assert s.sources == [SourceRef("lab")]
-    assert (s.services.avahi, s.services.webui) == ("all", "all")
+    assert (s.services.avahi, s.services.webui) == ("all", "none")
     assert s.services.tahoe is None
 
 
