@@ -15,7 +15,9 @@ from cloudy_deploy.spec import CloudSpec, Located, gc_paused, parse_subnet, read
 
 LOCK_FILE = "cloudy.lock"
 VERSION = 1
-TINC_NAME_RE = re.compile(r"[A-Za-z0-9_]+")
+# tinc names its files hosts/NAME and hosts/NAME-up: kept, like host names, to 63 characters.
+TINC_NAME_MAX = 63
+TINC_NAME_RE = re.compile(rf"[A-Za-z0-9_]{{1,{TINC_NAME_MAX}}}")
 HOSTNAME_RE = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 # The inventory groups a box can be in beyond `cloudy` and `tinc` (every box), in contract order.
 Service = Literal[
@@ -56,7 +58,9 @@ class Allocation(_Model):
     @classmethod
     def _tinc(cls, value: Any) -> Any:
         if not isinstance(value, str) or not TINC_NAME_RE.fullmatch(value):
-            raise ValueError(f"{value!r}: tinc allows letters, digits and _ only: fix it or {_FIX}")
+            raise ValueError(
+                f"{value!r}: tinc names here are 1 to {TINC_NAME_MAX} letters, digits and _: fix it or {_FIX}"
+            )
         return value
 
     @field_validator("hostname", mode="before")
@@ -88,7 +92,7 @@ class Lock(_Model):
     @field_validator("version", mode="before")
     @classmethod
     def _known_version(cls, value: Any) -> Any:
-        if value != VERSION:
+        if type(value) is not int or value != VERSION:
             raise ValueError(
                 f"{value!r}: this cloudy-deploy reads version {VERSION}; use the one that wrote it"
             )

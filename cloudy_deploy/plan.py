@@ -16,6 +16,7 @@ from cloudy_deploy.lock import (
     LOCK_FILE,
     RESERVED_HOSTNAMES,
     SERVICES,
+    TINC_NAME_MAX,
     VERSION,
     Allocation,
     Lock,
@@ -40,8 +41,8 @@ def _ascii_lower(name: str) -> str:
 
 
 def tinc_name_for(name: str) -> str:
-    """Letters, digits and _ (what tinc accepts); '' when nothing is left."""
-    return re.sub(r"[^a-z0-9]+", "_", _ascii_lower(name)).strip("_")
+    """Letters, digits and _ (what tinc accepts), at most 63 of them; '' when nothing is left."""
+    return re.sub(r"[^a-z0-9]+", "_", _ascii_lower(name)).strip("_")[:TINC_NAME_MAX].rstrip("_")
 
 
 def hostname_for(name: str) -> str:

@@ -29,15 +29,18 @@ SPEC_FILE = "cloudy.yml"
 DEFAULT_SUBNET = IPv4Network("10.99.0.0/16")
 # tinc names the network's interface after it by default: Linux allows 15 characters (IFNAMSIZ).
 CLOUD_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
+# Interface names Linux refuses or already has: its sysctl folders (net/ipv4/conf/all, default), lo.
+KERNEL_NAMES = frozenset({"all", "default", "lo"})
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: `port: true` or `spines: "3"` are mistakes to report, not values to coerce.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 def _source_ref(entry: Any) -> Any:
-    # Imported late: the sources package is written beside this one and imports nothing from it.
+    # Imported late: sources.static imports check_tree from here.
     from cloudy_deploy.sources import SourceRef, from_spec
 
     return entry if isinstance(entry, SourceRef) else from_spec(entry)
@@ -56,7 +59,17 @@ def parse_subnet(value: Any) -> IPv4Network:
     if str(net) != str(value).strip():
         raise ValueError(f"{value} has host bits set: did you mean {net}?")
     # A public, loopback or link-local range would take routes away from the real networks.
-    if net.is_global or net.is_loopback or net.is_link_local or net.is_multicast or net.is_reserved:
+    if net.prefixlen > 30:
+        raise ValueError(f"{net} has no room for boxes (the first host address is kept): use a /30 or larger")
+    unspecified = net.subnet_of(IPv4Network("0.0.0.0/8"))
+    if (
+        unspecified
+        or net.is_global
+        or net.is_loopback
+        or net.is_link_local
+        or net.is_multicast
+        or net.is_reserved
+    ):
         raise ValueError(
             f"{net} is not a private range: take one from 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16"
             " or 100.64.0.0/10"
@@ -221,6 +234,11 @@ class CloudSpec(_Model):
             raise ValueError(
                 f"{value!r} is not a tinc network name: use 1 to 15 letters, digits or _, e.g. cloud: gcodis"
             )
+        if value.lower() in KERNEL_NAMES:
+            raise ValueError(
+                f"{value!r} cannot name the mesh's network interface (Linux keeps"
+                f" {', '.join(sorted(KERNEL_NAMES))} for itself): pick another, e.g. cloud: gcodis"
+            )
         return value
 
     def where(self, *loc: str | int) -> str:
@@ -278,8 +296,8 @@ def gc_paused() -> Iterator[None]:
 
 
 def read_yaml(path: Path, fix: str) -> Located:
-    """Load one YAML document; bad YAML and duplicate keys are BadInput naming the line. `fix` ends
-    the message when the file cannot be read."""
+    """Load one YAML document of plain data; bad YAML, aliases, odd tags and duplicate keys are
+    BadInput naming the line. `fix` ends the message when the file cannot be read."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -291,7 +309,7 @@ def read_yaml(path: Path, fix: str) -> Located:
         with gc_paused():
             root = loader.get_single_node()
             if root is not None:
-                _refuse_duplicate_keys(path, root)
+                check_tree(str(path), root)
             data = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -309,23 +327,48 @@ def read_yaml(path: Path, fix: str) -> Located:
     return Located(str(path), data, root)
 
 
-def _refuse_duplicate_keys(path: Path, root: yaml.Node) -> None:
-    # PyYAML keeps the last of two equal keys silently; a hand-edited file deserves better.
+# The tags of plain data (what JSON and Ansible carry). Others (!!binary, !!timestamp, !!set, `<<`
+# merges, local tags) make values that break later, far from the file: refused here, with the line.
+PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "str", "seq", "map")
+)
+
+
+def check_tree(where: str, root: yaml.Node) -> None:
+    """Refuse what PyYAML accepts but a hand-edited file of plain data should not hold: aliases (a node
+    met twice; also what makes a billion laughs), tags beyond plain data, and duplicate keys (PyYAML
+    keeps the last silently). Linear in the size of the file."""
+    seen: set[int] = set()
     stack = [root]
     while stack:
         node = stack.pop()
+        line = node.start_mark.line + 1
+        if id(node) in seen:
+            raise BadInput(
+                f"{where}:{line}: a YAML alias (*name) repeats this value: anchors and aliases are not"
+                " read here; write the value out where it is used"
+            )
+        seen.add(id(node))
+        if node.tag not in PLAIN_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            fix = (
+                "write it in quotes"
+                if tag == "!!timestamp"
+                else "remove the tag; write plain text or numbers"
+            )
+            raise BadInput(f"{where}:{line}: {tag} values are not read here (plain YAML data only): {fix}")
         if isinstance(node, yaml.MappingNode):
-            seen: dict[str, int] = {}
+            keys: dict[str, int] = {}
             for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
-                    line = key.start_mark.line + 1
-                    if key.value in seen:
+                if isinstance(key, yaml.ScalarNode):
+                    at = key.start_mark.line + 1
+                    if key.value in keys:
                         raise BadInput(
-                            f"{path}:{line}: {key.value}: the key appears twice (first on line"
-                            f" {seen[key.value]}): keep one"
+                            f"{where}:{at}: {key.value}: the key appears twice (first on line"
+                            f" {keys[key.value]}): keep one"
                         )
-                    seen[key.value] = line
-                stack.append(value)
+                    keys[key.value] = at
+                stack += (value, key)
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
 

@@ -14,8 +14,15 @@ def canonical_ip(text: object) -> str:
         ip = ipaddress.ip_address(text.strip())
     except ValueError:
         raise ValueError(f"{text!r} is not an IPv4 or IPv6 address") from None
-    if ip.is_unspecified or ip.is_multicast:
-        raise ValueError(f"{text!r} cannot be a box's address (unspecified or multicast)")
+    # The controller cannot reach a box there: loopback is itself, link-local needs an interface.
+    for bad, what in (
+        (ip.is_unspecified, "unspecified"),
+        (ip.is_multicast, "multicast"),
+        (ip.is_loopback, "loopback"),
+        (ip.is_link_local, "link-local"),
+    ):
+        if bad:
+            raise ValueError(f"{text!r} cannot be a box's address ({what})")
     return str(ip)
 
 

@@ -31,6 +31,7 @@ from cloudy_deploy.sources.files import read_text, shown
 from cloudy_deploy.sources.loaded import Loaded
 from cloudy_deploy.sources.merge import check_unique
 from cloudy_deploy.sources.static_model import StaticNode, problem
+from cloudy_deploy.spec import check_tree
 
 EXAMPLE = "nodes: [{name: box1, address: 10.1.2.3}]"
 
@@ -38,7 +39,10 @@ EXAMPLE = "nodes: [{name: box1, address: 10.1.2.3}]"
 def _compose(text: str, where: str) -> tuple[yaml.Node | None, yaml.SafeLoader]:
     loader = yaml.SafeLoader(text)
     try:
-        return loader.get_single_node(), loader
+        root = loader.get_single_node()
+        if root is not None:
+            check_tree(where, root)
+        return root, loader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""

@@ -51,7 +51,7 @@ def replan(plan: Plan, nodes: list[Node], s: CloudSpec, reclaim: bool = False) -
         ("Can Jordi-Ràdio", "can_jordi_radio", "can-jordi-radio"),
         ("__x..y__", "x_y", "x-y"),
         ("10.1.2.3", "10_1_2_3", "10-1-2-3"),
-        ("a" * 70, "a" * 70, "a" * 63),
+        ("a" * 70, "a" * 63, "a" * 63),  # a host file name, and a DNS label
         ("中文", "", ""),
     ],
 )
@@ -263,7 +263,7 @@ BAD = {
         "overlay.subnet: 10.99.0.0/29 has room for 5",
         "/28",
     ),
-    "subnet-leaves-no-room": (boxes("a"), tiny(31), None, "has room for 0", "/30"),
+    "subnet-leaves-no-room": (boxes("a", "b"), tiny(30), None, "has room for 1", "/29"),
     "subnet-full-of-removed": (
         boxes("b", "c", "d", "e", "f"),
         tiny(29),

@@ -111,7 +111,7 @@ N = "nodes:\n  - name: box1\n    address: 10.0.0.1\n"  # a good first node; line
         (
             "nodes.yml",
             N + "  - {name: box2, address: 0.0.0.0}\n",
-            ["nodes.yml:4:", "unspecified or multicast"],
+            ["nodes.yml:4:", "cannot be a box's address (unspecified)"],
         ),
         ("nodes.yml", N + "  - {name: box2, address: 10.1}\n", ["nodes.yml:4:", "10.1 is not an IPv4"]),
         (
@@ -151,7 +151,7 @@ N = "nodes:\n  - name: box1\n    address: 10.0.0.1\n"  # a good first node; line
         (
             "nodes.yml",
             N + "  - name: box2\n    address: 10.0.0.2\n    name: box3\n",
-            ["nodes.yml:6:", "the key 'name' appears twice", "keep one"],
+            ["nodes.yml:6:", "name: the key appears twice (first on line 4)", "keep one"],
         ),
         (
             "nodes.yml",
