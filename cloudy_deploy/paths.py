@@ -1,6 +1,8 @@
 """Where cloudy-deploy keeps its state: `.cloudy/` in the project folder, or --home."""
 
+import errno
 import os
+import tempfile
 from pathlib import Path
 
 from cloudy_deploy.errors import BadInput
@@ -31,6 +33,36 @@ def _existing(path: Path, what: str) -> Path:
             " (mkdir)"
         )
     return resolved
+
+
+def check_writable(*targets: Path, files: tuple[Path, ...] = ()) -> None:
+    """Before anything is written: each folder in TARGETS is a folder or can be made, and files can
+    be written there; each path in FILES is not a folder. Probed with a temporary file, removed at
+    once: the one way to know for root, a read-only mount or /proc. BadInput names the first that
+    cannot, so that a command writes all of its files or none."""
+    for path in files:
+        if path.is_dir():
+            raise BadInput(f"{path}: is a folder, a file goes there: move it away")
+    for target in targets:
+        folder = Path(os.path.abspath(target))
+        while not os.path.lexists(folder) and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            raise BadInput(
+                f"{folder}: is a file, {target} needs a folder there: move it, or pick another place"
+            )
+        try:
+            fd, probe = tempfile.mkstemp(dir=folder, prefix=".cloudy-probe-")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            fix = (
+                "pick a folder on a writable disk"
+                if exc.errno in (errno.EROFS, errno.ENOENT)
+                else ("check its permissions, or pick another folder")
+            )
+            raise BadInput(f"{folder}: cannot write there ({reason}), needed for {target}: {fix}") from None
 
 
 def state_root(home: Path | None = None) -> Path:

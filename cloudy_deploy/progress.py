@@ -7,11 +7,11 @@ from typing import Any, Protocol
 from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.text import Text
 
 from cloudy_deploy.events import HostStats, RunProgress
 from cloudy_deploy.runs import RunRecord
-from cloudy_deploy.ui import err
+from cloudy_deploy.ui import PlainTable, err, plain
 
 MAX_LIVE_HOSTS = 30  # beyond this the live table shows the hosts with trouble first
 
@@ -22,8 +22,10 @@ class Display(Protocol):
     def stop(self, record: RunRecord) -> None: ...
 
 
-def _host_table(hosts: dict[str, HostStats], title: str | None = None, limit: int | None = None) -> Table:
-    table = Table("host", "ok", "changed", "failed", "unreachable", "skipped", title=title)
+def _host_table(
+    hosts: dict[str, HostStats], title: str | None = None, limit: int | None = None
+) -> PlainTable:
+    table = PlainTable("host", "ok", "changed", "failed", "unreachable", "skipped", title=title)
     rows = sorted(hosts.items(), key=lambda kv: (kv[1].success, kv[0]))
     for name, h in rows[:limit] if limit else rows:
         style = None if h.success else "bold red"
@@ -41,7 +43,8 @@ def print_recap(record: RunRecord, console: Console = err) -> None:
     console.print(_host_table(record.hosts, title=title))
     for name, h in record.hosts.items():
         for failure in h.failures:
-            console.print(f"[bold red]{name}[/]: {failure}", soft_wrap=True, highlight=False)
+            # Host names and the boxes' messages are text, not markup.
+            console.print(Text.assemble(plain(name, "bold red"), plain(f": {failure}")), soft_wrap=True)
     if record.error:
         console.print(f"the playbook did not run: {record.error}", soft_wrap=True, markup=False)
 
@@ -60,7 +63,7 @@ class LiveDisplay:
         )
         self.task_id = self.bar.add_task("tasks", total=None)
         self.live: Live | None = None
-        self.heading = ""
+        self.heading: Text | str = ""
 
     def _render(self, progress: RunProgress) -> Group:
         return Group(self.heading, self.bar, _host_table(progress.hosts, limit=MAX_LIVE_HOSTS))
@@ -72,7 +75,7 @@ class LiveDisplay:
 
     def update(self, line: dict[str, Any], progress: RunProgress) -> None:
         if line["type"] in ("play", "task"):
-            self.heading = f"[bold]{progress.play}[/] > {progress.task}"
+            self.heading = Text.assemble(plain(progress.play, "bold"), plain(f" > {progress.task}"))
             self.bar.update(self.task_id, completed=max(progress.tasks_done - 1, 0))
         if self.live:
             self.live.update(self._render(progress))

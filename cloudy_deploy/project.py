@@ -4,14 +4,17 @@ The CLI calls these; nothing here prints or talks to ansible-runner.
 """
 
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from cloudy_deploy import inventory, lock, plan, sources, spec
-from cloudy_deploy.paths import project_home, state_root
+from cloudy_deploy.errors import BadInput
+from cloudy_deploy.paths import check_writable, project_home, state_root
 
+T = TypeVar("T")
 SPEC_FILE = "cloudy.yml"
 LOCK_FILE = "cloudy.lock"
 
@@ -61,17 +64,42 @@ def make_plan(project: Project, found: sources.MergeResult, reclaim: bool = Fals
     return plan.make_plan(found.nodes, project.spec, old, reclaim=reclaim)
 
 
+def save_lock(project: Project, the_plan: plan.Plan) -> None:
+    check_writable(project.lock_path.parent, files=(project.lock_path,))
+    _written(lambda: lock.save(the_plan.lock, project.lock_path), project.lock_path)
+
+
 def commit(project: Project, the_plan: plan.Plan, out_dir: Path | None = None) -> list[Path]:
-    """Keep the plan's allocations in the lock, then write the inventory."""
-    lock.save(the_plan.lock, project.lock_path)
-    return inventory.write(the_plan, project.spec, out_dir or project.inventory_dir)
+    """Keep the plan's allocations in the lock, then write the inventory; every target is checked
+    first, so that bad ones leave both untouched."""
+    out = out_dir or project.inventory_dir
+    targets = [out / name for name in inventory.render(the_plan, project.spec)]
+    check_writable(
+        project.lock_path.parent,
+        state_root(project.home),
+        *{t.parent for t in targets},
+        files=(project.lock_path, *targets),
+    )
+    _written(lambda: lock.save(the_plan.lock, project.lock_path), project.lock_path)
+    return _written(lambda: inventory.write(the_plan, project.spec, out), out)
+
+
+def _written(write: Callable[[], T], where: Path) -> T:
+    # What a check cannot foresee (a full disk, a race): still one line, not a traceback.
+    try:
+        return write()
+    except OSError as exc:
+        raise BadInput(
+            f"{where}: cannot write it ({exc.strerror or exc}): free space or fix permissions"
+        ) from None
 
 
 @contextmanager
 def scratch_inventory(project: Project, the_plan: plan.Plan) -> Iterator[Path]:
     """The plan's inventory in a folder of its own, removed afterwards: for read-only commands
-    (status, services), which save neither cloudy.lock nor the deploy's inventory."""
+    (status, services, deploy --check), which save neither cloudy.lock nor the deploy's inventory."""
     root = state_root(project.home) / "tmp"
+    check_writable(root)
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root, prefix="inventory-") as folder:
         inventory.write(the_plan, project.spec, Path(folder))

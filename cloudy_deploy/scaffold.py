@@ -5,6 +5,7 @@ from pathlib import Path
 
 from cloudy_deploy.errors import BadInput
 from cloudy_deploy.lock import write_atomic
+from cloudy_deploy.paths import check_writable
 
 TEMPLATES = ("cloudy.yml", "nodes.yml")  # package data in cloudy_deploy/templates/
 
@@ -26,6 +27,7 @@ def scaffold(directory: Path) -> list[Path]:
             " it away and run `cloudy init` again"
         )
     texts = [template(name) for name in TEMPLATES]  # read both before writing either
+    check_writable(directory)
     directory.mkdir(parents=True, exist_ok=True)
     for path, text in zip(targets, texts, strict=True):
         write_atomic(path, text)

@@ -13,7 +13,7 @@ from cloudy_deploy.cli.lab import lab_app
 from cloudy_deploy.errors import BadInput
 from cloudy_deploy.lab import manager
 from cloudy_deploy.paths import HOME_ENV, project_home
-from cloudy_deploy.ui import err
+from cloudy_deploy.ui import err, one_line
 
 app = typer.Typer(
     help="Turn Debian boxes of a community network into a Cloudy micro cloud.",
@@ -58,10 +58,10 @@ def main() -> None:
         code = app(standalone_mode=False, prog_name="cloudy")
         sys.exit(code if isinstance(code, int) else 0)
     except BadInput as exc:
-        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        err.print(f"error: {one_line(exc)}", markup=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except manager.LabError as exc:
-        err.print(f"error: {exc}", markup=False, soft_wrap=True)
+        err.print(f"error: {one_line(exc)}", markup=False, soft_wrap=True)
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -78,5 +78,7 @@ def main() -> None:
             raise
         ctx = getattr(exc, "ctx", None)
         where = ctx.command_path if ctx else "cloudy"
-        err.print(f"error: {exc.format_message()} (see `{where} --help`)", markup=False, soft_wrap=True)
+        err.print(
+            f"error: {one_line(exc.format_message())} (see `{where} --help`)", markup=False, soft_wrap=True
+        )
         sys.exit(getattr(exc, "exit_code", 2))

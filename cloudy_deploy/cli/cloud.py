@@ -5,13 +5,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cloudy_deploy import project as proj
 from cloudy_deploy.cli.options import Home, Json, Sources, discovered, note_spec
-from cloudy_deploy.paths import state_root
+from cloudy_deploy.paths import check_writable, state_root
 from cloudy_deploy.plan import Plan
-from cloudy_deploy.ui import err, out, say
+from cloudy_deploy.ui import PlainTable, err, out, plain, say
 
 
 def init(
@@ -24,8 +23,8 @@ def init(
         say(f"wrote {path}")
 
 
-def _node_table(nodes: list, probes: dict | None = None) -> Table:
-    table = Table("name", "address", "ssh", "source", "tags")
+def _node_table(nodes: list, probes: dict | None = None) -> PlainTable:
+    table = PlainTable("name", "address", "ssh", "source", "tags")
     if probes is not None:
         for col in ("host key", "hostname", "arch", "debian", "mac"):
             table.add_column(col)
@@ -37,7 +36,7 @@ def _node_table(nodes: list, probes: dict | None = None) -> Table:
                 key = f"{p.fingerprint} (new)" if p.first_use else str(p.fingerprint)
                 row += [key, p.hostname or "", p.arch or "", p.debian or "", p.mac or ""]
             else:
-                row += [f"[red]{p.error}[/]", "", "", "", ""]
+                row += [plain(p.error, "red"), "", "", "", ""]
         table.add_row(*row)
     return table
 
@@ -77,8 +76,8 @@ def discover(
         raise typer.Exit(1)
 
 
-def _plan_table(the_plan: Plan) -> Table:
-    table = Table("node", "tinc name", "overlay ip", "address", "services")
+def _plan_table(the_plan: Plan) -> PlainTable:
+    table = PlainTable("node", "tinc name", "overlay ip", "address", "services")
     for h in the_plan.hosts:
         table.add_row(h.name, h.tinc_name, str(h.overlay_ip), h.node.address, " ".join(h.services))
     return table
@@ -94,6 +93,8 @@ def plan(
     """Names, overlay IPs and services per node; the diff against the lock, which it then updates."""
     project, found = discovered(home, source, noted=True)
     the_plan = proj.make_plan(project, found, reclaim=reclaim)
+    if not dry_run:
+        check_writable(project.lock_path.parent, files=(project.lock_path,))  # before any output
     note_spec(project)
     if as_json:
         out.print_json(json.dumps(the_plan.to_json()))
@@ -102,9 +103,7 @@ def plan(
         for line in the_plan.diff_lines():
             say(line)
     if not dry_run:
-        from cloudy_deploy import lock
-
-        lock.save(the_plan.lock, project.lock_path)
+        proj.save_lock(project, the_plan)
 
 
 def inventory(
@@ -116,7 +115,7 @@ def inventory(
 ) -> None:
     """Write the Ansible inventory of the plan (hosts.yml + group_vars, one file per component)."""
     project, found = discovered(home, source, noted=True)
-    the_plan = proj.make_plan(project, found)
+    written = proj.commit(project, proj.make_plan(project, found), output)
     note_spec(project)
-    for path in proj.commit(project, the_plan, output):
+    for path in written:
         say(f"wrote {path}")

@@ -6,11 +6,11 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cloudy_deploy.cli.options import Home, Json, bar
 from cloudy_deploy.lab import manager
-from cloudy_deploy.ui import err, out, say
+from cloudy_deploy.paths import check_writable, state_root
+from cloudy_deploy.ui import PlainTable, err, out, say
 
 lab_app = typer.Typer(
     help="A local lab of real systemd Debian boxes, reachable over SSH.", no_args_is_help=True
@@ -41,6 +41,7 @@ def lab_up(
 ) -> None:
     """Start N local Debian boxes (systemd containers with SSH), recorded as the `lab` source."""
     req = manager.UpRequest(lab=name, nodes=nodes, subnet=subnet, host_ca=host_ca, mirror=mirror, home=home)
+    check_writable(state_root(home))  # the lab's state: before any box starts
     with bar(nodes or manager.DEFAULT_NODES, f"lab {name}: boxes up") as shown:
         lab = manager.up(req, say, tick=lambda: shown.advance(shown.task_ids[0]))
     say(f"lab {lab.lab}: {len(lab.nodes)} boxes on {lab.network} ({lab.subnet}), image {lab.image}")
@@ -55,7 +56,7 @@ def lab_down(name: LabName = "lab", home: Home = None) -> None:
 
 
 def _status_table(rows: list[manager.BoxStatus]) -> None:
-    table = Table("lab", "box", "address", "container", "running", "ssh")
+    table = PlainTable("lab", "box", "address", "container", "running", "ssh")
     for r in rows:
         table.add_row(
             r.lab,

@@ -45,10 +45,14 @@ def bar(total: int, label: str) -> Progress:
     return progress
 
 
+_NOTED: set[Path] = set()
+
+
 def note_spec(project: proj.Project) -> None:
-    """Without a cloudy.yml, say that the built-in lab spec stands in for it. Said once the input
-    is known good, so that bad input stays one line."""
-    if project.spec_path is None:
+    """Without a cloudy.yml, say (once) that the built-in lab spec stands in for it. Said once the
+    input is known good, so that bad input stays one line."""
+    if project.spec_path is None and project.home not in _NOTED:
+        _NOTED.add(project.home)
         say(
             f"no {proj.SPEC_FILE} in {project.home}: using the built-in lab spec (cloud {project.spec.cloud},"
             " the boxes of `cloudy lab up`); `cloudy init` writes one to edit"

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from cloudy_deploy import progress, runner, runs
 from cloudy_deploy import project as proj
@@ -22,20 +21,19 @@ from cloudy_deploy.cli.options import (
     this_cloudy,
 )
 from cloudy_deploy.errors import BadInput
-from cloudy_deploy.ui import err, out, say
+from cloudy_deploy.ui import PlainTable, err, out, plain, say
 
 MAX_FORKS = 50
 CANCELED = 130  # the shell's code for "stopped by Ctrl-C"
 DEPLOYS = ("deploy", "up")  # commands whose failed hosts --retry-failed retries
 
 
-def _refresh(home: Path | None, source: list[str] | None, noted: bool = False) -> tuple[proj.Project, int]:
+def _refresh(home: Path | None, source: list[str] | None) -> tuple[proj.Project, int]:
     """sources → plan (lock) → inventory; the project and its number of hosts."""
     project, found = discovered(home, source, noted=True)
     the_plan = proj.make_plan(project, found)
-    if not noted:
-        note_spec(project)
     proj.commit(project, the_plan)
+    note_spec(project)
     return project, len(the_plan.hosts)
 
 
@@ -109,12 +107,12 @@ def deploy(
     _run(project, "deploy", "site.yml", as_json, hosts, **options)
 
 
-def _status_table(record: runs.RunRecord) -> Table:
-    table = Table("node", "reachable", "uptime", "overlay ip", "mesh peers", "services")
+def _status_table(record: runs.RunRecord) -> PlainTable:
+    table = PlainTable("node", "reachable", "uptime", "overlay ip", "mesh peers", "services")
     for name, stats in record.hosts.items():
         rep = record.reports.get(name)
         if rep is None:
-            table.add_row(name, "[red]NO[/]" if not stats.success else "?", "", "", "", "")
+            table.add_row(name, plain("NO", "red") if not stats.success else "?", "", "", "", "")
             continue
         peers = f"{len(rep['peers'])}/{rep['peers_expected']}" if rep.get("overlay_ip") else "-"
         uptime = time.strftime("%H:%M:%S", time.gmtime(int(rep["uptime"])))
@@ -175,7 +173,7 @@ def up(
         req = manager.UpRequest(lab=name, nodes=None if existing else nodes, home=home)
         with bar(req.nodes or len(existing.nodes if existing else []), f"lab {name}: boxes up") as shown:
             manager.up(req, say, tick=lambda: shown.advance(shown.task_ids[0]))
-    project, hosts = _refresh(home, None, noted=True)
+    project, hosts = _refresh(home, None)
     _run(project, "up", "site.yml", False, hosts)
     say(f"the micro cloud {project.spec.cloud!r} is ready on {hosts} boxes:")
     # Commands that work when pasted: this cloudy (maybe not the one on PATH), this project folder.
@@ -198,7 +196,9 @@ def runs_list(ctx: typer.Context, as_json: Json = False, home: Home = None) -> N
     if as_json:
         out.print_json(json.dumps([r.to_json() for r in records]))
         return
-    table = Table("id", "command", "playbook", "started", "seconds", "status", "hosts ok", "hosts failed")
+    table = PlainTable(
+        "id", "command", "playbook", "started", "seconds", "status", "hosts ok", "hosts failed"
+    )
     for r in records:
         started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.started))
         failed = r.failed_hosts

@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from cloudy_deploy import progress, runner
@@ -13,13 +12,13 @@ from cloudy_deploy import project as proj
 from cloudy_deploy import services as svc
 from cloudy_deploy.cli.options import Home, Json, Sources, planned
 from cloudy_deploy.errors import BadInput
-from cloudy_deploy.ui import err, out, say
+from cloudy_deploy.ui import PlainTable, err, out, say
 
 MAX_SECONDS = 60.0
 
 
-def _table(rows: list[svc.Service]) -> Table:
-    table = Table("type", "name", "node", "overlay ip", "port", "txt")
+def _table(rows: list[svc.Service]) -> PlainTable:
+    table = PlainTable("type", "name", "node", "overlay ip", "port", "txt")
     for s in rows:
         txt = " ".join(f"{k}={v}" if v else k for k, v in s.txt.items())
         # Text, not markup: names and TXT are whatever a host on the overlay announced.
