@@ -94,11 +94,15 @@ def _written(write: Callable[[], T], where: Path) -> T:
         ) from None
 
 
+def scratch_root(project: Project) -> Path:
+    return state_root(project.home) / "tmp"
+
+
 @contextmanager
 def scratch_inventory(project: Project, the_plan: plan.Plan) -> Iterator[Path]:
     """The plan's inventory in a folder of its own, removed afterwards: for read-only commands
     (status, services, deploy --check), which save neither cloudy.lock nor the deploy's inventory."""
-    root = state_root(project.home) / "tmp"
+    root = scratch_root(project)
     check_writable(root)
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root, prefix="inventory-") as folder:

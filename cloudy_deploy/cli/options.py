@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from cloudy_deploy import project as proj
+from cloudy_deploy.paths import check_writable
 from cloudy_deploy.plan import Plan
 from cloudy_deploy.sources import MergeResult
 from cloudy_deploy.ui import err, say
@@ -77,6 +78,7 @@ def planned(home: Path | None, source: list[str] | None) -> tuple[proj.Project, 
     """For read-only commands: the plan of the sources against cloudy.lock, in memory (never saved)."""
     project, found = discovered(home, source, noted=True)
     the_plan = proj.make_plan(project, found)
+    check_writable(proj.scratch_root(project))  # before any note: bad input is one line
     note_spec(project)
     if the_plan.lock_changed:
         lock = project.lock_path
