@@ -3,6 +3,7 @@
 import difflib
 import gc
 import re
+import reprlib
 import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,7 +32,8 @@ DEFAULT_SUBNET = IPv4Network("10.99.0.0/16")
 CLOUD_RE = re.compile(r"[A-Za-z0-9_]{1,15}")
 # Interface names Linux refuses or already has: its sysctl folders (net/ipv4/conf/all, default), lo.
 KERNEL_NAMES = frozenset({"all", "default", "lo"})
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml's parser when there: fast, and it refuses deep nesting where PyYAML's would recurse.
+YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Model(BaseModel):
@@ -304,7 +306,7 @@ def read_yaml(path: Path, fix: str) -> Located:
         raise BadInput(f"{path}: no such file; {fix}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path}: cannot read it ({exc}); {fix}") from None
-    loader = _Loader(text)
+    loader = YamlLoader(text)
     try:
         with gc_paused():
             root = loader.get_single_node()
@@ -334,14 +336,17 @@ PLAIN_TAGS = frozenset(
 )
 
 
+MAX_DEPTH = 50  # nesting of plain data; deeper would exhaust Python's recursion further on
+
+
 def check_tree(where: str, root: yaml.Node) -> None:
     """Refuse what PyYAML accepts but a hand-edited file of plain data should not hold: aliases (a node
-    met twice; also what makes a billion laughs), tags beyond plain data, and duplicate keys (PyYAML
-    keeps the last silently). Linear in the size of the file."""
+    met twice; also what makes a billion laughs), tags beyond plain data, nesting deeper than
+    MAX_DEPTH and duplicate keys (PyYAML keeps the last silently). Linear in the size of the file."""
     seen: set[int] = set()
-    stack = [root]
+    stack = [(root, 0)]
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
         line = node.start_mark.line + 1
         if id(node) in seen:
             raise BadInput(
@@ -357,6 +362,8 @@ def check_tree(where: str, root: yaml.Node) -> None:
                 else "remove the tag; write plain text or numbers"
             )
             raise BadInput(f"{where}:{line}: {tag} values are not read here (plain YAML data only): {fix}")
+        if depth > MAX_DEPTH:
+            raise BadInput(f"{where}:{line}: nested more than {MAX_DEPTH} levels deep: flatten the data")
         if isinstance(node, yaml.MappingNode):
             keys: dict[str, int] = {}
             for key, value in node.value:
@@ -364,13 +371,24 @@ def check_tree(where: str, root: yaml.Node) -> None:
                     at = key.start_mark.line + 1
                     if key.value in keys:
                         raise BadInput(
-                            f"{where}:{at}: {key.value}: the key appears twice (first on line"
+                            f"{where}:{at}: {short(key.value)}: the key appears twice (first on line"
                             f" {keys[key.value]}): keep one"
                         )
                     keys[key.value] = at
-                stack += (value, key)
+                stack += ((value, depth + 1), (key, depth + 1))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
+            stack.extend((item, depth + 1) for item in node.value)
+
+
+_SHORT = reprlib.Repr()  # Python 3.11 takes no keywords here
+_SHORT.maxstring = _SHORT.maxother = 60
+_SHORT.maxlist = _SHORT.maxdict = 4
+_SHORT.maxlevel = 2
+
+
+def short(value: Any) -> str:
+    """A value as messages quote it: repr, cut to about 60 characters (one line stays readable)."""
+    return _SHORT.repr(value)
 
 
 def dotted_loc(loc: Sequence[str | int]) -> str:
@@ -408,10 +426,10 @@ def _explain(error: Any, model: type[BaseModel], loc: tuple[str | int, ...], hin
     if kind == "missing":
         return f"missing: add it ({hint})"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"must be a mapping of keys (key: value), not {error['input']!r}"
+        return f"must be a mapping of keys (key: value), not {short(error['input'])}"
     if kind == "value_error":
         return str(error["ctx"]["error"])
-    return f"{error['msg'][0].lower()}{error['msg'][1:]} (got {error['input']!r})"
+    return f"{error['msg'][0].lower()}{error['msg'][1:]} (got {short(error['input'])})"
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> set[str]:

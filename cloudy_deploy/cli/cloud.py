@@ -8,6 +8,7 @@ import typer
 
 from cloudy_deploy import project as proj
 from cloudy_deploy.cli.options import Home, Json, Sources, discovered, note_spec
+from cloudy_deploy.errors import BadInput
 from cloudy_deploy.paths import check_writable, state_root
 from cloudy_deploy.plan import Plan
 from cloudy_deploy.ui import PlainTable, err, out, plain, say
@@ -108,14 +109,16 @@ def plan(
 
 def inventory(
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Folder [default: .cloudy/inventory]")
+        str | None, typer.Option("-o", "--output", help="Folder [default: .cloudy/inventory]")
     ] = None,
     source: Sources = None,
     home: Home = None,
 ) -> None:
     """Write the Ansible inventory of the plan (hosts.yml + group_vars, one file per component)."""
+    if output is not None and not output.strip():
+        raise BadInput("-o '': an empty folder name: give a folder, e.g. -o inventory (or leave -o out)")
     project, found = discovered(home, source, noted=True)
-    written = proj.commit(project, proj.make_plan(project, found), output)
+    written = proj.commit(project, proj.make_plan(project, found), Path(output) if output else None)
     note_spec(project)
     for path in written:
         say(f"wrote {path}")

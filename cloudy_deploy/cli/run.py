@@ -91,6 +91,11 @@ def deploy(
     home: Home = None,
 ) -> None:
     """Refresh the inventory from the plan, then run playbooks/site.yml."""
+    for flag, value in (("--limit", limit), ("--tags", tags)):
+        if value is not None and not value.strip():
+            raise BadInput(
+                f"{flag} {value!r}: empty, which would run on everything: give a value, or leave {flag} out"
+            )
     if retry_failed:
         limit = _retry_limit(home, limit)
         if limit is None:

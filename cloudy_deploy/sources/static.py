@@ -31,13 +31,13 @@ from cloudy_deploy.sources.files import read_text, shown
 from cloudy_deploy.sources.loaded import Loaded
 from cloudy_deploy.sources.merge import check_unique
 from cloudy_deploy.sources.static_model import StaticNode, problem
-from cloudy_deploy.spec import check_tree
+from cloudy_deploy.spec import YamlLoader, check_tree
 
 EXAMPLE = "nodes: [{name: box1, address: 10.1.2.3}]"
 
 
 def _compose(text: str, where: str) -> tuple[yaml.Node | None, yaml.SafeLoader]:
-    loader = yaml.SafeLoader(text)
+    loader = YamlLoader(text)
     try:
         root = loader.get_single_node()
         if root is not None:

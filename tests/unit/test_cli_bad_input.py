@@ -265,3 +265,33 @@ def test_the_yaml_checks_are_linear(capsys, project):
     (project / "nodes.yml").write_text("l0: &l0 [" + ", ".join(["x"] * 9) + "]\n" + LAUGHS + NODES)
     refused(capsys, project, ["plan"], "alias")
     assert os.path.getsize(project / "nodes.yml") < 2000
+
+
+@pytest.mark.parametrize("file", ["cloudy.yml", "nodes.yml"])
+def test_yaml_nested_too_deep(capsys, project, file):
+    deep = "[" * 900 + "]" * 900
+    text = (
+        SPEC + f"ssh: {deep}\n"
+        if file == "cloudy.yml"
+        else NODES + f"  - {{name: b3, address: 10.1.2.5, vars: {{x: {deep}}}}}\n"
+    )
+    (project / file).write_text(text)
+    refused(capsys, project, ["plan"], f"{file}:", "nested more than 50 levels deep")
+
+
+def test_a_long_bad_value_is_cut_in_the_message(capsys, project):
+    (project / "cloudy.yml").write_text(SPEC + f"ssh: [{'x' * 5000}]\n")
+    line = refused(capsys, project, ["plan"], "ssh: must be a mapping")
+    assert len(line) < 300
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["inventory", "-o", ""], "-o '': an empty folder name"),
+        (["deploy", "--limit", ""], "--limit '': empty"),
+        (["deploy", "--check", "--tags", " "], "--tags ' ': empty"),
+    ],
+)
+def test_empty_option_values(capsys, project, args, fragment):
+    refused(capsys, project, args, fragment)
