@@ -371,7 +371,7 @@ def check_tree(where: str, root: yaml.Node) -> None:
                     at = key.start_mark.line + 1
                     if key.value in keys:
                         raise BadInput(
-                            f"{where}:{at}: {short(key.value)}: the key appears twice (first on line"
+                            f"{where}:{at}: {key.value[:60]}: the key appears twice (first on line"
                             f" {keys[key.value]}): keep one"
                         )
                     keys[key.value] = at
