@@ -45,6 +45,10 @@ def check_writable(*targets: Path, files: tuple[Path, ...] = ()) -> None:
             raise BadInput(f"{path}: is a folder, a file goes there: move it away")
     for target in targets:
         folder = Path(os.path.abspath(target))
+        if len(str(folder).encode()) >= 4096 or any(len(p.encode()) > 255 for p in folder.parts):
+            raise BadInput(
+                f"{target}: a name in this path is too long for Linux (255 bytes): pick a shorter one"
+            )
         while not os.path.lexists(folder) and folder != folder.parent:
             folder = folder.parent
         if not folder.is_dir():

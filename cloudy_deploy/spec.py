@@ -48,6 +48,17 @@ def _source_ref(entry: Any) -> Any:
     return entry if isinstance(entry, SourceRef) else from_spec(entry)
 
 
+def file_path_ok(path: str) -> bool:
+    """A path that SSH and Ansible can take: not blank, no control characters, names of at most 255
+    bytes and 4095 in all (Linux's NAME_MAX and PATH_MAX)."""
+    return (
+        bool(path.strip())
+        and not re.search(r"[\x00-\x1f\x7f]", path)
+        and len(path.encode()) < 4096
+        and all(len(part.encode()) <= 255 for part in path.split("/"))
+    )
+
+
 def parse_subnet(value: Any) -> IPv4Network:
     """An IPv4 CIDR for the overlay; a ValueError says how to fix it."""
     if isinstance(value, IPv4Network):
@@ -89,6 +100,13 @@ class Overlay(_Model):
 class Ssh(_Model):
     user: str = "root"
     private_key: str | None = None
+
+    @field_validator("private_key", mode="before")
+    @classmethod
+    def _key_path(cls, value: Any) -> Any:
+        if isinstance(value, str) and not file_path_ok(value):
+            raise ValueError(f"{short(value)} is not a file path: give e.g. private_key: ~/.ssh/id_ed25519")
+        return value
 
     @field_validator("user", mode="before")
     @classmethod

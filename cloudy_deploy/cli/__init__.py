@@ -1,5 +1,6 @@
 """The `cloudy` command line (DESIGN.md, 'Command line'). Commands live in the modules beside this."""
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -51,6 +52,9 @@ def _root(
         os.environ[HOME_ENV] = str(project_home(home))
 
 
+_PATH_ERRORS = (errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR, errno.EISDIR, errno.EACCES, errno.EROFS)
+
+
 def main() -> None:
     """Entry point: bad input is one line on stderr and exit 2 (DESIGN.md)."""
     try:
@@ -63,6 +67,14 @@ def main() -> None:
     except manager.LabError as exc:
         err.print(f"error: {one_line(exc)}", markup=False, soft_wrap=True)
         sys.exit(1)
+    except OSError as exc:
+        if exc.errno not in _PATH_ERRORS or exc.filename is None:
+            raise
+        # A path given on the command line or in a file that no check above foresaw: still one line.
+        err.print(
+            f"error: {one_line(exc.filename)}: {exc.strerror}: check this path", markup=False, soft_wrap=True
+        )
+        sys.exit(2)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

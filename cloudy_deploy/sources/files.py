@@ -21,9 +21,13 @@ def shown(path: Path) -> str:
 
 def read_text(path: Path, what: str, source: str) -> str:
     """The file as UTF-8 text (a byte-order mark, as spreadsheets write, is dropped), else BadInput."""
-    if not path.exists():
+    try:
+        exists, is_file = path.exists(), path.is_file()
+    except OSError as exc:  # a name too long, a loop of links
+        raise BadInput(f"{source}: cannot use this path ({exc.strerror}); give the path of {what}") from None
+    if not exists:
         raise BadInput(f"{source}: {shown(path)} does not exist; give the path of {what}")
-    if not path.is_file():
+    if not is_file:
         raise BadInput(f"{source}: {shown(path)} is not a file; give the path of {what}")
     try:
         data = path.read_bytes()

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from cloudy_deploy.nodes import Node
 from cloudy_deploy.sources.ip import canonical_ip
+from cloudy_deploy.spec import file_path_ok
 
 _NAME = re.compile(r"^[^\s\x00-\x1f\x7f]{1,64}$")  # printable, no spaces: the plan derives host names from it
 _USER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")  # POSIX-ish login names
@@ -84,8 +85,8 @@ class StaticNode(BaseModel):
     def _file(cls, v: object) -> str | None:
         if v is None:
             return None
-        if not isinstance(v, str) or not v.strip():
-            raise ValueError(f"{v!r} is not a file path")
+        if not isinstance(v, str) or not file_path_ok(v):
+            raise ValueError(f"{v!r} is not a file path (no control characters, names of 255 bytes at most)")
         return v
 
     @field_validator("tags", mode="before")

@@ -295,3 +295,33 @@ def test_a_long_bad_value_is_cut_in_the_message(capsys, project):
 )
 def test_empty_option_values(capsys, project, args, fragment):
     refused(capsys, project, args, fragment)
+
+
+LONG = "x" * 300
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "fragments"),
+    [
+        ("cloudy.yml", SPEC + 'ssh: {private_key: "k\\0"}\n', ["ssh.private_key", "not a file path"]),
+        ("cloudy.yml", SPEC + f"ssh: {{private_key: {LONG}}}\n", ["ssh.private_key"]),
+        (
+            "nodes.yml",
+            NODES + '  - {name: b3, address: 10.1.2.5, ssh_private_key: "a\\nb"}\n',
+            ["not a file path"],
+        ),
+        (
+            "cloudy.yml",
+            f"cloud: gcodis\nsources: [static: {LONG}]\n",
+            ["cannot use this path", "File name too long"],
+        ),
+        ("cloudy.yml", f"cloud: gcodis\nsources: [cnml: {LONG}]\n", ["File name too long"]),
+    ],
+)
+def test_paths_ssh_and_the_kernel_cannot_take(capsys, project, file, text, fragments):
+    (project / file).write_text(text)
+    refused(capsys, project, ["plan"], *fragments)
+
+
+def test_an_output_folder_name_too_long_writes_no_lock(capsys, project):
+    refused(capsys, project, ["inventory", "-o", f"inv/{LONG}"], "too long for Linux")
