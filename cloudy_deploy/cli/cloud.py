@@ -56,6 +56,8 @@ def discover(
     if probe:
         from cloudy_deploy.probe import probe as run_probe
 
+        check_writable(state_root(home))  # known_hosts: before any box is asked
+
         results = run_probe(
             found.nodes,
             state_root(home) / "known_hosts",

@@ -52,10 +52,15 @@ def test_deploy_unreachable_retry_check_json_status(home, lab, docker_client):
     nothing = deploy(home, lab, "--retry-failed")
     assert nothing.returncode == 0 and "nothing to retry" in nothing.stderr
 
-    # Check mode on a converged lab: nothing would change.
+    # Check mode on a converged lab: nothing would change, on the boxes or here.
+    kept = [home / ".cloudy" / "cloudy.lock", *sorted((home / ".cloudy" / "inventory").rglob("*"))]
+    before = {p: p.stat().st_mtime_ns for p in kept}
+    assert len(before) > 3
     check = deploy(home, lab, "--check", "--diff")
     assert check.returncode == 0, check.stderr[-3000:]
     assert {h: s.changed for h, s in last_run(home).hosts.items()} == dict.fromkeys(boxes, 0)
+    assert {p: p.stat().st_mtime_ns for p in kept} == before
+    assert not list((home / ".cloudy" / "tmp").iterdir())
 
     # --json: only JSON on stdout, the recap last.
     as_json = deploy(home, lab, "--json")
