@@ -51,12 +51,12 @@ def discover(
     home: Home = None,
 ) -> None:
     """List nodes from the sources (table; --json)."""
+    if probe:
+        check_writable(state_root(home))  # its known_hosts: before any output or any box is asked
     project, found = discovered(home, source)
     probes = None
     if probe:
         from cloudy_deploy.probe import probe as run_probe
-
-        check_writable(state_root(home))  # known_hosts: before any box is asked
 
         results = run_probe(
             found.nodes,

@@ -325,3 +325,8 @@ def test_paths_ssh_and_the_kernel_cannot_take(capsys, project, file, text, fragm
 
 def test_an_output_folder_name_too_long_writes_no_lock(capsys, project):
     refused(capsys, project, ["inventory", "-o", f"inv/{LONG}"], "too long for Linux")
+
+
+def test_probe_with_a_state_folder_that_is_a_file_asks_no_box(capsys, project):
+    (project / ".cloudy").write_text("not a folder")
+    refused(capsys, project, ["discover", "--probe"], ".cloudy: is a file")
