@@ -70,7 +70,7 @@ def test_services_lists_every_box(home, lab, docker_client):
                 "cloud": "svctest",
                 "node": box,
                 "overlay_ip": overlay[box],
-                "services": "avahi,webui",
+                "services": "avahi",  # webui has no role yet: neither planned nor announced
                 "version": __version__,
             },
         }
