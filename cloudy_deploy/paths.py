@@ -61,10 +61,11 @@ def check_writable(*targets: Path, files: tuple[Path, ...] = ()) -> None:
             os.unlink(probe)
         except OSError as exc:
             reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            on_disk = exc.errno in (errno.EROFS, errno.ENOENT)  # a read-only mount, /proc, /sys
             fix = (
                 "pick a folder on a writable disk"
-                if exc.errno in (errno.EROFS, errno.ENOENT)
-                else ("check its permissions, or pick another folder")
+                if on_disk
+                else "check its permissions, or pick another folder"
             )
             raise BadInput(f"{folder}: cannot write there ({reason}), needed for {target}: {fix}") from None
 

@@ -73,12 +73,11 @@ def commit(project: Project, the_plan: plan.Plan, out_dir: Path | None = None) -
     """Keep the plan's allocations in the lock, then write the inventory; every target is checked
     first, so that bad ones leave both untouched."""
     out = out_dir or project.inventory_dir
-    targets = [out / name for name in inventory.render(the_plan, project.spec)]
     check_writable(
         project.lock_path.parent,
         state_root(project.home),
-        *{t.parent for t in targets},
-        files=(project.lock_path, *targets),
+        out / inventory.GROUP_VARS,
+        files=(project.lock_path, out / inventory.HOSTS_FILE),
     )
     _written(lambda: lock.save(the_plan.lock, project.lock_path), project.lock_path)
     return _written(lambda: inventory.write(the_plan, project.spec, out), out)
