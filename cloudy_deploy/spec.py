@@ -71,9 +71,9 @@ def parse_subnet(value: Any) -> IPv4Network:
         raise ValueError(f"{value} is IPv6: the overlay is IPv4, e.g. 10.99.0.0/16")
     if str(net) != str(value).strip():
         raise ValueError(f"{value} has host bits set: did you mean {net}?")
-    # A public, loopback or link-local range would take routes away from the real networks.
     if net.prefixlen > 30:
         raise ValueError(f"{net} has no room for boxes (the first host address is kept): use a /30 or larger")
+    # A public, loopback or link-local range would take routes away from the real networks.
     unspecified = net.subnet_of(IPv4Network("0.0.0.0/8"))
     if (
         unspecified
