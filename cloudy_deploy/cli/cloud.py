@@ -98,7 +98,7 @@ def plan(
     the_plan = proj.make_plan(project, found, reclaim=reclaim)
     if not dry_run:
         check_writable(project.lock_path.parent, files=(project.lock_path,))  # before any output
-    note_spec(project)
+    note_spec(project, found)
     if as_json:
         out.print_json(json.dumps(the_plan.to_json()))
     else:
@@ -121,6 +121,6 @@ def inventory(
         raise BadInput("-o '': an empty folder name: give a folder, e.g. -o inventory (or leave -o out)")
     project, found = discovered(home, source, noted=True)
     written = proj.commit(project, proj.make_plan(project, found), Path(output) if output else None)
-    note_spec(project)
+    note_spec(project, found)
     for path in written:
         say(f"wrote {path}")

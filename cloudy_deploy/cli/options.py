@@ -49,28 +49,28 @@ def bar(total: int, label: str) -> Progress:
 _NOTED: set[Path] = set()
 
 
-def note_spec(project: proj.Project) -> None:
-    """Without a cloudy.yml, say (once) that the built-in lab spec stands in for it. Said once the
-    input is known good, so that bad input stays one line."""
+def note_spec(project: proj.Project, found: MergeResult | None = None) -> None:
+    """Say (once) that the built-in lab spec stands in for a missing cloudy.yml, then the sources'
+    notes (merges, what they left out). Said once the input is known good: bad input is one line."""
     if project.spec_path is None and project.home not in _NOTED:
         _NOTED.add(project.home)
         say(
             f"no {proj.SPEC_FILE} in {project.home}: using the built-in lab spec (cloud {project.spec.cloud},"
             " the boxes of `cloudy lab up`); `cloudy init` writes one to edit"
         )
+    for note in found.notes if found else ():
+        say(note)
 
 
 def discovered(
     home: Path | None, source: list[str] | None, noted: bool = False
 ) -> tuple[proj.Project, MergeResult]:
-    """The project and the merged nodes of its sources (or of --source), with the merge reported;
-    unless NOTED (the caller plans next, or said it already), which spec it uses."""
+    """The project and the merged nodes of its sources (or of --source); unless NOTED (the caller
+    plans next and calls note_spec after), which spec it uses and the merges."""
     project = proj.open_project(home)
     found = proj.discover(project, source)
     if not noted:
-        note_spec(project)
-    for note in found.notes:
-        say(note)
+        note_spec(project, found)
     return project, found
 
 
@@ -79,7 +79,7 @@ def planned(home: Path | None, source: list[str] | None) -> tuple[proj.Project, 
     project, found = discovered(home, source, noted=True)
     the_plan = proj.make_plan(project, found)
     check_writable(proj.scratch_root(project))  # before any note: bad input is one line
-    note_spec(project)
+    note_spec(project, found)
     if the_plan.lock_changed:
         lock = project.lock_path
         what = f"{lock.name} does not hold this plan yet" if lock.exists() else f"no {lock.name} yet"

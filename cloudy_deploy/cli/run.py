@@ -33,7 +33,7 @@ def _refresh(home: Path | None, source: list[str] | None) -> tuple[proj.Project,
     project, found = discovered(home, source, noted=True)
     the_plan = proj.make_plan(project, found)
     proj.commit(project, the_plan)
-    note_spec(project)
+    note_spec(project, found)
     return project, len(the_plan.hosts)
 
 

@@ -330,3 +330,12 @@ def test_an_output_folder_name_too_long_writes_no_lock(capsys, project):
 def test_probe_with_a_state_folder_that_is_a_file_asks_no_box(capsys, project):
     (project / ".cloudy").write_text("not a folder")
     refused(capsys, project, ["discover", "--probe"], ".cloudy: is a file")
+
+
+def test_merge_notes_wait_for_a_good_plan(capsys, project):
+    (project / "more.yml").write_text("nodes:\n  - {name: other, address: 10.1.2.3}\n")
+    (project / "cloudy.yml").write_text(SPEC + "  - static: more.yml\n")
+    code, _out, err = cloudy(capsys, "plan", "--dry-run")
+    assert code == 0 and "merged static:nodes.yml box1 with static:more.yml other" in err
+    (project / "cloudy.yml").write_text(SPEC + "  - static: more.yml\noverlay: {subnet: 10.1.0.0/16}\n")
+    refused(capsys, project, ["plan"], "overlaps 10.1.2.3")
