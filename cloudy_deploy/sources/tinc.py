@@ -6,19 +6,29 @@ node: the name is the file name (tinc names: letters, digits, `_`; another name 
 an error, except tinc's own NAME-up/NAME-down scripts, hidden files and `~`
 backups, which are skipped). In the file:
 
-- `Address = HOST [PORT]` (may repeat): the first IP address is the node's address,
-  other IP addresses go to `addresses`; every Address as written (DNS names too)
-  is kept in the var tinc_addresses, for the plan's public address;
+- `Address = HOST [PORT]` (may repeat): the first IP address is the node's address
+  (where the controller reaches it), other IP addresses go to `addresses`; every
+  Address as written (DNS names too) is kept in the var tinc_addresses;
 - `Subnet = ADDR[/PREFIX][#WEIGHT]` (may repeat; MAC subnets of switch mode too)
   goes to the var tinc_subnets; `Port = N` to tinc_port; key material is skipped.
 
+The address other boxes dial (the var cloudy_public_address, which the inventory
+hands to the tinc role) is the first Address HOST as written: a DNS name stays a
+DNS name (dynamic-DNS boxes). Its PORT is dropped: the deploy moves every box to
+the cloud's overlay.port. A box whose Addresses are all unusable (0.0.0.0, not a
+host name) gets none: nobody dials it, it dials out.
+
 A host without any Address is behind NAT (getinconf-era meshes have such boxes:
 they dial out and are reached through the mesh). It is kept with the host address
-of its Subnet (a /32 or /128) as its address, the tag `tinc_nat` and the var
-tinc_behind_nat: true, so a controller inside the mesh reaches it and the plan
-gives it no public address. A host whose Addresses are all DNS names is reached
-the same way (the merge and the plan need an IP address). One with no such Subnet
+of its Subnet (a /32 or /128) as its address, the tag `tinc_nat`, the var
+tinc_behind_nat: true and a null cloudy_public_address, so a controller inside the
+mesh reaches it, nobody lists it in ConnectTo and its host file has no Address. A
+host whose Addresses are all DNS names is reached the same way (the merge and the
+plan need an IP address) but is dialled on its name. One with no such Subnet
 either cannot be reached at all: it is skipped, with a note saying so.
+
+Adopted boxes already have a name of their own: each gets the var
+common_manage_hostname: false, so the common role leaves it alone.
 """
 
 import ipaddress
@@ -37,6 +47,8 @@ from cloudy_deploy.sources.merge import check_unique
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _MAC = re.compile(r"^[0-9A-Fa-f]{1,2}(:[0-9A-Fa-f]{1,2}){5}$")
 _SPLIT = re.compile(r"[ \t]*[= \t][ \t=]*")  # tinc: `Var = value`, `Var value`, `Var=value`
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DNS_NAME = re.compile(rf"^(?=.{{1,253}}\.?$){_LABEL}(\.{_LABEL})*\.?$")
 
 
 @dataclass
@@ -103,6 +115,18 @@ def _ip(host: str) -> str | None:
         return None
 
 
+def _dialable(host: str) -> str | None:
+    """An Address HOST other boxes can dial: a usable IP (canonical) or a DNS name; None otherwise."""
+    ip = _ip(host)
+    if ip:
+        return ip
+    try:
+        ipaddress.ip_address(host)
+        return None  # an IP literal nobody can dial (0.0.0.0, multicast)
+    except ValueError:
+        return host.lower() if _DNS_NAME.match(host) and not host.replace(".", "").isdigit() else None
+
+
 def _host_address(subnets: list[str]) -> str | None:
     for subnet in subnets:
         if _MAC.match(subnet):
@@ -161,6 +185,11 @@ def load(path: Path, source: str) -> Loaded:
             found["tinc_subnets"] = host.subnets
         if host.port is not None:
             found["tinc_port"] = host.port
+        found["common_manage_hostname"] = False  # an adopted box keeps the name it has
+        # What other boxes dial: the first usable Address as written; None (behind NAT) dials out only.
+        found["cloudy_public_address"] = next(
+            (d for d in (_dialable(h) for h, _ in host.addresses) if d), None
+        )
         tags = ("tinc",)
         if not host.addresses:
             found["tinc_behind_nat"] = True

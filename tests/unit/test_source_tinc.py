@@ -25,13 +25,17 @@ def test_net_dir_fixture():
         "tinc_addresses": ["10.139.40.130 655", "10.139.40.131 655"],
         "tinc_subnets": ["10.99.0.2/32"],  # the #10 weight is tinc's, not part of the subnet
         "tinc_port": 655,
+        "cloudy_public_address": "10.139.40.130",
+        "common_manage_hostname": False,
     }
-    # Behind NAT: no Address; reached through the mesh on its Subnet's address.
+    # Behind NAT: no Address; reached through the mesh on its Subnet's address, dialled by nobody.
     nat = by_name["gracia_nat"]
     assert (nat.address, nat.tags, nat.vars["tinc_behind_nat"]) == ("10.99.0.3", ("tinc", "tinc_nat"), True)
-    # A DNS name only: not behind NAT, but only the mesh address is an IP.
+    assert "cloudy_public_address" in nat.vars and nat.vars["cloudy_public_address"] is None
+    # A DNS name only: not behind NAT, dialled on its name; only the mesh address is an IP.
     dyn = by_name["sarria_dyn"]
     assert (dyn.address, dyn.vars["tinc_addresses"]) == ("10.99.0.4", ["sarria.dyndns.example.org 655"])
+    assert dyn.vars["cloudy_public_address"] == "sarria.dyndns.example.org"
     assert "tinc_behind_nat" not in dyn.vars
     assert {n.source for n in nodes} == {"tinc:gcodis"}
 
@@ -174,7 +178,25 @@ def test_net_dir_without_hosts(tmp_path, monkeypatch):
         load(SourceRef("tinc", "gcodis"), tmp_path)
 
 
-def test_an_unusable_address_is_like_a_dns_name(tmp_path):
+def test_an_unusable_address_is_reached_like_a_dns_name_and_dialled_by_nobody(tmp_path):
     hosts(tmp_path, {"z": "Address = 0.0.0.0\nSubnet = 10.99.0.9/32\n"})
     [node] = load(SourceRef("tinc", "net"), tmp_path)
     assert (node.address, node.vars["tinc_addresses"]) == ("10.99.0.9", ["0.0.0.0"])
+    assert node.vars["cloudy_public_address"] is None
+
+
+@pytest.mark.parametrize(
+    ("addresses", "public"),
+    [
+        (["Box.Example.NET 700", "10.0.0.1"], "box.example.net"),  # the first as written; port dropped
+        (["10.0.0.1 700", "box.example.net"], "10.0.0.1"),
+        (["0.0.0.0", "224.0.0.1", "10.0.0.300", "bad_name", "ok-name"], "ok-name"),
+        (["fd00:0::1"], "fd00::1"),
+        (["-bad.example", "0.0.0.0"], None),
+    ],
+)
+def test_public_address_is_the_first_dialable_address(tmp_path, addresses, public):
+    body = "".join(f"Address = {a}\n" for a in addresses) + "Subnet = 10.99.0.9/32\n"
+    hosts(tmp_path, {"z": body})
+    [node] = load(SourceRef("tinc", "net"), tmp_path)
+    assert node.vars["cloudy_public_address"] == public

@@ -1,0 +1,169 @@
+"""roles/tinc/library/tinc_hosts.py: hosts/ made to match the archive, hand-made files kept.
+
+The module runs as Ansible runs it: arguments through AnsibleModule, the result as JSON on stdout.
+"""
+
+import importlib.util
+import io
+import json
+import os
+import tarfile
+from importlib.machinery import SourceFileLoader
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ansible_basic = pytest.importorskip("ansible.module_utils.basic")
+
+MODULE = Path(__file__).resolve().parents[2] / "roles" / "tinc" / "library" / "tinc_hosts.py"
+
+
+def _load() -> ModuleType:
+    loader = SourceFileLoader("tinc_hosts_module", str(MODULE))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(module)
+    return module
+
+
+def archive(path: Path, files: dict[str, bytes], *, extra: tarfile.TarInfo | None = None) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        if extra is not None:
+            tar.addfile(extra, io.BytesIO(b""))
+    return path
+
+
+class Box:
+    """/etc/tinc/NET on a box: hosts/, the role's manifest and the delivered archive."""
+
+    def __init__(self, root: Path) -> None:
+        self.hosts = root / "hosts"
+        self.hosts.mkdir()
+        self.manifest = root / "cloudy" / "managed-hosts.json"
+        self.manifest.parent.mkdir()
+        self.archive = root / "cloudy" / "hosts.tar.gz"
+
+    def files(self) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted(self.hosts.iterdir())}
+
+
+def run(monkeypatch, capsys, box: Box, check: bool = False, **args) -> dict:
+    params = {
+        "archive": str(box.archive),
+        "hosts_dir": str(box.hosts),
+        "manifest": str(box.manifest),
+        "_ansible_check_mode": check,
+        **args,
+    }
+    monkeypatch.setattr(ansible_basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": params}).encode())
+    monkeypatch.setattr(ansible_basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
+    with pytest.raises(SystemExit):
+        _load().main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def box(tmp_path) -> Box:
+    return Box(tmp_path)
+
+
+def test_first_run_writes_every_file_and_the_manifest(box, monkeypatch, capsys):
+    archive(box.archive, {"a": b"A1\n", "b": b"B1\n"})
+    (box.hosts / "byhand").write_bytes(b"hand\n")
+    out = run(monkeypatch, capsys, box)
+    assert out["changed"] and out["written"] == ["a", "b"] and out["deleted"] == []
+    assert box.files() == {"a": b"A1\n", "b": b"B1\n", "byhand": b"hand\n"}
+    assert all((box.hosts / n).stat().st_mode & 0o777 == 0o644 for n in ("a", "b"))
+    assert json.loads(box.manifest.read_text())["managed"] == ["a", "b"]
+
+
+def test_second_run_changes_nothing(box, monkeypatch, capsys):
+    archive(box.archive, {"a": b"A1\n"})
+    run(monkeypatch, capsys, box)
+    before = os.stat(box.hosts / "a").st_mtime_ns
+    out = run(monkeypatch, capsys, box)
+    assert not out["changed"] and out["written"] == [] and out["deleted"] == []
+    assert os.stat(box.hosts / "a").st_mtime_ns == before  # not rewritten: tincd keeps the connection
+
+
+def test_only_changed_files_are_written_and_dropped_managed_ones_deleted(box, monkeypatch, capsys):
+    archive(box.archive, {"a": b"A1\n", "b": b"B1\n", "c": b"C1\n"})
+    run(monkeypatch, capsys, box)
+    (box.hosts / "byhand").write_bytes(b"hand\n")
+    archive(box.archive, {"a": b"A1\n", "b": b"B2\n"})  # b changed, c left the mesh
+    out = run(monkeypatch, capsys, box)
+    assert (out["written"], out["deleted"], out["managed"]) == (["b"], ["c"], ["a", "b"])
+    assert box.files() == {"a": b"A1\n", "b": b"B2\n", "byhand": b"hand\n"}  # the hand-made file stays
+
+
+def test_a_mode_change_is_repaired(box, monkeypatch, capsys):
+    archive(box.archive, {"a": b"A1\n"})
+    run(monkeypatch, capsys, box)
+    os.chmod(box.hosts / "a", 0o600)
+    out = run(monkeypatch, capsys, box)
+    assert out["changed"] and out["written"] == ["a"]
+    assert (box.hosts / "a").stat().st_mode & 0o777 == 0o644
+
+
+def test_remove_deletes_a_hand_made_file_and_purge_all_unmanaged(box, monkeypatch, capsys):
+    archive(box.archive, {"a": b"A1\n"})
+    for name in ("gone", "other"):
+        (box.hosts / name).write_bytes(b"x\n")
+    (box.hosts / ".hidden").write_bytes(b"x\n")
+    (box.hosts / "a-up").write_bytes(b"#!/bin/sh\n")
+    out = run(monkeypatch, capsys, box, remove=["gone"])
+    assert out["deleted"] == ["gone"] and "other" in box.files()
+    out = run(monkeypatch, capsys, box, purge_unmanaged=True)
+    assert out["deleted"] == ["other"]
+    # Not host file names: tinc scripts and dotfiles are never touched.
+    assert sorted(box.files()) == [".hidden", "a", "a-up"]
+
+
+def test_check_mode_reports_and_writes_nothing(box, monkeypatch, capsys):
+    archive(box.archive, {"a": b"A1\n"})
+    (box.hosts / "old").write_bytes(b"x\n")
+    out = run(monkeypatch, capsys, box, check=True, remove=["old"])
+    assert out["changed"] and out["written"] == ["a"] and out["deleted"] == ["old"]
+    assert box.files() == {"old": b"x\n"} and not box.manifest.exists()
+
+
+def test_check_mode_before_the_archive_was_ever_delivered(box, monkeypatch, capsys):
+    out = run(monkeypatch, capsys, box, check=True)
+    assert out["changed"] and "not on the box yet" in out["msg"]
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        tarfile.TarInfo("../etc/passwd"),
+        tarfile.TarInfo("sub/a"),
+        tarfile.TarInfo("a-up"),
+    ],
+    ids=["path-escape", "subfolder", "not-a-node-name"],
+)
+def test_an_archive_with_an_unexpected_member_fails_and_writes_nothing(box, monkeypatch, capsys, member):
+    archive(box.archive, {"a": b"A1\n"}, extra=member)
+    out = run(monkeypatch, capsys, box)
+    assert out["failed"] and "unexpected member" in out["msg"]
+    assert box.files() == {} and not box.manifest.exists()
+
+
+def test_a_symlink_member_is_refused(box, monkeypatch, capsys):
+    link = tarfile.TarInfo("a")
+    link.type, link.linkname = tarfile.SYMTYPE, "/etc/shadow"
+    archive(box.archive, {}, extra=link)
+    out = run(monkeypatch, capsys, box)
+    assert out["failed"] and "unexpected member 'a'" in out["msg"]
+
+
+def test_an_unreadable_manifest_counts_as_empty(box, monkeypatch, capsys):
+    archive(box.archive, {"a": b"A1\n"})
+    (box.hosts / "b").write_bytes(b"x\n")
+    box.manifest.write_text('{"managed": ["b", "../x"]')  # cut short
+    out = run(monkeypatch, capsys, box)
+    assert out["deleted"] == [] and "b" in box.files()  # never delete on a manifest it cannot read
+    assert json.loads(box.manifest.read_text())["managed"] == ["a"]
