@@ -70,6 +70,22 @@ def test_nothing_goes_while_every_box_is_kept_and_static_names_always_stay():
     assert not left & {"w.cloudy.", "ns.w.cloudy.", "b._dns-sd._udp.w.cloudy."}
 
 
+def test_instances_of_the_single_key_scheme_go_with_their_ptrs():
+    before = """[w.cloudy.] _http._tcp.w.cloudy. 15 PTR web._http._tcp.w.cloudy.
+[w.cloudy.] _http._tcp.w.cloudy. 15 PTR web._http._tcp.box-b.w.cloudy.
+[w.cloudy.] _services._dns-sd._udp.w.cloudy. 15 PTR _http._tcp.w.cloudy.
+[w.cloudy.] web._http._tcp.w.cloudy. 15 SRV 0 0 80 box-b.w.cloudy.
+[w.cloudy.] web._http._tcp.w.cloudy. 15 TXT ""
+[w.cloudy.] web._http._tcp.box-b.w.cloudy. 15 SRV 0 0 80 box-b.w.cloudy.
+"""
+    gone = prune.stale(prune.read(before), "w.cloudy", ["box-b"])
+    assert [f"{n} {t} {r}" for n, t, r in gone] == [
+        "_http._tcp.w.cloudy. PTR web._http._tcp.w.cloudy.",
+        "web._http._tcp.w.cloudy. SRV 0 0 80 box-b.w.cloudy.",
+        'web._http._tcp.w.cloudy. TXT ""',
+    ]
+
+
 def test_usage_without_a_zone(capsys):
     assert prune.main([]) == 2
     assert "usage: cloudy-dns-prune ZONE" in capsys.readouterr().err
