@@ -79,7 +79,7 @@ def login() -> Any:
             session["sid"] = _store().open(str(result.get("user") or form.user.data))
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")))
-    status = 401 if error else 200
+    status = 401 if error else (400 if form.is_submitted() and form.errors else 200)
     return render_template("login.html", form=form, error=error), status
 
 

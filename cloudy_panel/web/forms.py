@@ -22,7 +22,9 @@ class LoginForm(FlaskForm):
         lazy_gettext("User name"),
         validators=[
             DataRequired(lazy_gettext("Enter your user name.")),
-            Regexp(USER_RE, message=lazy_gettext("A user name has lower-case letters, digits, - and _.")),
+            Regexp(
+                USER_RE + r"\Z", message=lazy_gettext("A user name has lower-case letters, digits, - and _.")
+            ),
         ],
     )
     password = PasswordField(
@@ -57,7 +59,7 @@ class PasswordForm(FlaskForm):
 class LanguageForm(FlaskForm):
     lang = SelectField(
         lazy_gettext("Language"),
-        choices=list(LANGUAGES.items()),
+        choices=list(LANGUAGES),  # values only: the page shows the names (and WTForms 3.0 to 3.3 agree)
         validators=[DataRequired(lazy_gettext("Choose a language."))],
     )
 
