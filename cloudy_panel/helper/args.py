@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from cloudy_panel.protocol import BAD_ARGS, HelperError
@@ -49,22 +49,30 @@ class Choice:
 
 
 @dataclass(frozen=True)
-class Fields:
-    """A JSON object with known keys (each optional unless in required)."""
+class Values:
+    """A form's values: a small object of short strings or integers. Their meaning is checked by the
+    service's descriptor (cloudy_panel.web.services.validate); the keys in `secret` are masked."""
 
-    fields: dict[str, Text | Choice] = field(default_factory=dict)
-    required: frozenset[str] = frozenset()
+    secret: frozenset[str] = frozenset()
+    max_keys: int = 16
 
-    def check(self, name: str, value: Any) -> dict[str, str]:
-        if not isinstance(value, dict):
-            raise HelperError(BAD_ARGS, f"{name} must be an object")
-        return check_all(self.fields, value, self.required, where=f"{name}.")
+    def check(self, name: str, value: Any) -> dict[str, str | int]:
+        if not isinstance(value, dict) or len(value) > self.max_keys:
+            raise HelperError(BAD_ARGS, f"{name} must be an object of at most {self.max_keys} fields")
+        for key, item in value.items():
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", key):
+                raise HelperError(BAD_ARGS, f"{name} has a field name it may not have")
+            if isinstance(item, bool) or not isinstance(item, str | int) or len(str(item)) > 1000:
+                raise HelperError(BAD_ARGS, f"{name}.{key} must be a short string or an integer")
+        return value
 
     def mask(self, value: Any) -> Any:
-        return mask_all(self.fields, value) if isinstance(value, dict) else MASK
+        if not isinstance(value, dict):
+            return MASK
+        return {k: MASK if k in self.secret else v for k, v in value.items()}
 
 
-Arg = Text | Choice | Fields
+Arg = Text | Choice | Values
 
 # Patterns shared by the verbs.
 USER_NAME = Text(r"[a-z_][a-z0-9_-]*\$?", max_len=32)

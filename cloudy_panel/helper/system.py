@@ -92,11 +92,12 @@ def info(ctx: Context) -> dict[str, Any]:
     units = ctx.run([*listing, *SERVICE_UNITS])
     return {
         "hostname": socket.gethostname(),
-        "cpu": {"count": os.cpu_count() or 1, "load": list(os.getloadavg())},
+        "cpu": {"count": os.cpu_count() or 1, "load": ", ".join(f"{x:.2f}" for x in os.getloadavg())},
         "memory": meminfo(),
         "disk": {"total": disk.f_blocks * disk.f_frsize, "free": disk.f_bavail * disk.f_frsize},
         "overlay_ip": ctx.config.get("overlay_ip"),
-        "peers": {"expected": len(peers), "reachable": reachable(peers)},
+        "peers": reachable(peers),
+        "peers_expected": len(peers),
         "services": sorted(line.split()[0] for line in units.stdout.splitlines() if line.strip()),
     }
 

@@ -203,7 +203,7 @@ def test_system_info(ctx, monkeypatch):
     ctx.fake.answers[("systemctl", "list-units")] = (0, "tahoe-node.service loaded active running Tahoe\n")
     info = call(ctx, "system.info")
     assert pinged == [{"box2": "10.99.0.2", "box3": "10.99.0.3"}]
-    assert info["peers"] == {"expected": 2, "reachable": ["box2"]}
+    assert (info["peers"], info["peers_expected"]) == (["box2"], 2)
     assert info["services"] == ["tahoe-node.service"]
     assert info["overlay_ip"] == "10.99.0.1"
     assert info["memory"]["total"] > 0 and info["disk"]["total"] >= info["disk"]["free"] > 0
@@ -325,21 +325,34 @@ UnitFileState=
 
 def test_service_status(ctx):
     ctx.fake.answers[("systemctl", "show")] = (0, SHOW)
-    status = call(ctx, "service.action", service="tahoe", action="status")
-    assert status["installed"] and status["running"]
-    assert status["units"]["tahoe-node.service"] == {
-        "loaded": "loaded",
-        "active": "active",
-        "enabled": "enabled",
-    }
-    assert status["choice"] is None
+    status = call(ctx, "service.action", service="tahoe", action="status", values={})
+    assert status["state"] == "running"
+    node = status["detail"]["units"]["tahoe-node.service"]
+    assert node == {"loaded": "loaded", "active": "active", "enabled": "enabled"}
+    assert status["detail"]["choice"] is None
+
+
+@pytest.mark.parametrize(
+    ("show", "state"),
+    [
+        (SHOW.replace("LoadState=loaded", "LoadState=not-found"), "not-installed"),
+        (
+            SHOW.replace("ActiveState=active", "ActiveState=inactive").replace("=enabled", "=disabled"),
+            "installed",
+        ),
+        (SHOW.replace("ActiveState=active", "ActiveState=failed"), "stopped"),
+    ],
+)
+def test_service_states(ctx, show, state):
+    ctx.fake.answers[("systemctl", "show")] = (0, show)
+    assert call(ctx, "service.action", service="tahoe", action="status")["state"] == state
 
 
 def test_start_and_stop_act_on_installed_units_only(ctx):
     ctx.fake.answers[("systemctl", "show")] = (0, SHOW)
-    call(ctx, "service.action", service="tahoe", action="stop")
+    call(ctx, "service.action", service="tahoe", action="stop", values={})
     assert ["systemctl", "stop", "--", "tahoe-node.service"] in [c[0] for c in ctx.fake.calls]
-    call(ctx, "service.action", service="tahoe", action="start")
+    call(ctx, "service.action", service="tahoe", action="start", values={})
     assert ["systemctl", "enable", "--now", "--", "tahoe-node.service"] in [c[0] for c in ctx.fake.calls]
 
 
@@ -354,39 +367,55 @@ def test_install_without_ansible_on_the_box(ctx):
 
 def fake_playbook(ctx, tmp_path):
     script = tmp_path / "ansible-playbook"
-    script.write_text('#!/bin/sh\necho "$@"\necho "connection=$ANSIBLE_CONFIG"\n')
+    script.write_text('#!/bin/sh\necho "$@"\n')
     script.chmod(0o755)
     ctx.ansible_playbook = str(script)
 
 
-def test_install_runs_the_role_locally_as_a_job(ctx, tmp_path, caplog):
+def inventory_of(ctx):
+    return json.loads((ctx.state_dir / "ansible" / "tahoe-inventory.json").read_text())
+
+
+def test_join_runs_the_role_locally_as_a_job(ctx, tmp_path, caplog):
     caplog.set_level(logging.INFO, "cloudy-panel-helper")
     fake_playbook(ctx, tmp_path)
-    values = {"mode": "join", "furl": FURL, "nickname": "box-1", "storage": "yes"}
-    job = call(ctx, "service.action", service="tahoe", action="install", values=values)["job"]
+    values = {"form": "join", "furl": FURL, "nickname": "box-1"}
+    job = call(ctx, "service.action", service="tahoe", action="configure", values=values)["job"]
     status = wait_job(ctx, job)
     assert status["state"] == "done"
     inventory = ctx.state_dir / "ansible" / "tahoe-inventory.json"
-    assert status["log_tail"][0] == f"-i {inventory} {ctx.ansible_dir}/playbooks/tahoe.yml"
+    assert status["log_tail"] == [f"-i {inventory} {ctx.ansible_dir}/playbooks/tahoe.yml"]
     assert inventory.stat().st_mode & 0o777 == 0o600
-    data = json.loads(inventory.read_text())
+    data = inventory_of(ctx)
     assert sorted(data["all"]["children"]) == ["tahoe", "tahoe_storage"]
     host = data["all"]["hosts"]["localhost"]
     assert host["ansible_connection"] == "local"
     assert host["tahoe_extra_introducers"] == {"panel": FURL}
-    assert host["cloudy_overlay_ip"] == "10.99.0.1"
+    assert (host["tahoe_nickname"], host["cloudy_overlay_ip"], host["cloudy_cloud"]) == (
+        "box-1",
+        "10.99.0.1",
+        "gcodis",
+    )
     facts = json.loads(ctx.facts_file.read_text())
-    assert facts == {"services": {"tahoe": {"mode": "join", "nickname": "box-1", "storage": "yes"}}}
+    assert facts == {"services": {"tahoe": {"form": "join", "nickname": "box-1"}}}
     assert FURL not in caplog.text and FURL not in ctx.facts_file.read_text()
 
 
 def test_create_puts_the_box_in_the_introducer_group(ctx, tmp_path):
     fake_playbook(ctx, tmp_path)
-    values = {"mode": "create", "grid": "mygrid", "nickname": "box1", "storage": "no"}
+    values = {"form": "create", "grid": "mygrid", "nickname": "box1"}
     wait_job(ctx, call(ctx, "service.action", service="tahoe", action="configure", values=values)["job"])
-    data = json.loads((ctx.state_dir / "ansible" / "tahoe-inventory.json").read_text())
-    assert sorted(data["all"]["children"]) == ["tahoe", "tahoe_introducer"]
+    data = inventory_of(ctx)
+    assert sorted(data["all"]["children"]) == ["tahoe", "tahoe_introducer", "tahoe_storage"]
     assert data["all"]["hosts"]["localhost"]["tahoe_grid"] == "mygrid"
+
+
+def test_install_joins_the_announced_grid(ctx, tmp_path):
+    fake_playbook(ctx, tmp_path)
+    wait_job(ctx, call(ctx, "service.action", service="tahoe", action="install", values={})["job"])
+    data = inventory_of(ctx)
+    assert sorted(data["all"]["children"]) == ["tahoe", "tahoe_storage"]
+    assert "tahoe_extra_introducers" not in data["all"]["hosts"]["localhost"]
 
 
 def test_install_is_busy_while_dpkg_runs(ctx, tmp_path):
@@ -402,11 +431,10 @@ def test_install_is_busy_while_dpkg_runs(ctx, tmp_path):
 
 def test_uninstall_stops_disables_and_forgets_the_choice(ctx, tmp_path):
     fake_playbook(ctx, tmp_path)
-    wait_job(
-        ctx, call(ctx, "service.action", service="tahoe", action="install", values={"mode": "join"})["job"]
-    )
+    wait_job(ctx, call(ctx, "service.action", service="tahoe", action="install", values={})["job"])
+    assert json.loads(ctx.facts_file.read_text()) == {"services": {"tahoe": {}}}
     ctx.fake.answers[("systemctl", "show")] = (0, SHOW)
-    call(ctx, "service.action", service="tahoe", action="uninstall")
+    call(ctx, "service.action", service="tahoe", action="uninstall", values={})
     assert ["systemctl", "disable", "--now", "--", "tahoe-node.service"] in [c[0] for c in ctx.fake.calls]
     assert json.loads(ctx.facts_file.read_text()) == {"services": {}}
 
@@ -420,14 +448,46 @@ def test_uninstall_stops_disables_and_forgets_the_choice(ctx, tmp_path):
         {"service": "tahoe"},
         {"action": "status"},
         {"service": "tahoe", "action": "install", "values": {"package": "netcat"}},
-        {"service": "tahoe", "action": "install", "values": {"furl": "pb://x@y/z; rm -rf /"}},
-        {"service": "tahoe", "action": "install", "values": {"furl": "http://example.org/introducer"}},
-        {"service": "tahoe", "action": "install", "values": {"nickname": "-bad-"}},
-        {"service": "tahoe", "action": "install", "values": {"nickname": "a" * 64}},
-        {"service": "tahoe", "action": "install", "values": {"grid": "my grid"}},
-        {"service": "tahoe", "action": "install", "values": {"mode": "steal"}},
-        {"service": "tahoe", "action": "install", "values": "mode=join"},
-        {"service": "tahoe", "action": "start", "values": {"mode": "join"}},
+        {"service": "tahoe", "action": "start", "values": {"form": "join"}},
+        {"service": "tahoe", "action": "configure", "values": {}},
+        {"service": "tahoe", "action": "configure", "values": {"form": "steal"}},
+        {
+            "service": "tahoe",
+            "action": "configure",
+            "values": {"form": "join", "furl": "pb://x@y/z; rm -rf /"},
+        },
+        {
+            "service": "tahoe",
+            "action": "configure",
+            "values": {"form": "join", "furl": "http://example.org/i"},
+        },
+        {
+            "service": "tahoe",
+            "action": "configure",
+            "values": {"form": "join", "furl": FURL, "nickname": "-x-"},
+        },
+        {
+            "service": "tahoe",
+            "action": "configure",
+            "values": {"form": "create", "grid": "my grid", "nickname": "a"},
+        },
+        {
+            "service": "tahoe",
+            "action": "configure",
+            "values": {"form": "create", "grid": "g", "nickname": "a" * 64},
+        },
+        {
+            "service": "tahoe",
+            "action": "configure",
+            "values": {"form": "create", "grid": "g", "nickname": "a", "x": 1},
+        },
+        {
+            "service": "tahoe",
+            "action": "configure",
+            "values": {"form": "create", "grid": ["g"], "nickname": "a"},
+        },
+        {"service": "tahoe", "action": "configure", "values": {"Form": "create"}},
+        {"service": "tahoe", "action": "configure", "values": "form=join"},
     ],
 )
 def test_service_action_bad_args(ctx, tmp_path, args):
@@ -435,10 +495,11 @@ def test_service_action_bad_args(ctx, tmp_path, args):
     assert code_of(ctx, "service.action", **args) == "bad-args"
     assert ctx.fake.calls == []
     assert not ctx.facts_file.exists()
+    assert not (ctx.state_dir / "ansible").exists()
 
 
 def test_furl_is_masked_in_the_log_even_when_refused(ctx, caplog):
     caplog.set_level(logging.INFO, "cloudy-panel-helper")
-    values = {"furl": FURL, "mode": "steal"}
-    assert code_of(ctx, "service.action", service="tahoe", action="install", values=values) == "bad-args"
-    assert "steal" in caplog.text and FURL not in caplog.text
+    values = {"form": "join", "furl": FURL, "nickname": "-bad-"}
+    assert code_of(ctx, "service.action", service="tahoe", action="configure", values=values) == "bad-args"
+    assert "-bad-" in caplog.text and FURL not in caplog.text
