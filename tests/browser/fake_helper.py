@@ -27,7 +27,7 @@ class FakeHelper:
         self.config: dict[str, dict[str, Any]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
         self.busy = False
-        self.packages = [{"name": "openssl", "version": "3.0.15-1~deb12u1"}]
+        self.packages = [{"name": "openssl", "from": "3.0.14-1~deb12u2", "to": "3.0.15-1~deb12u1"}]
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(self.path)
         self._server.listen(16)
@@ -83,16 +83,21 @@ class FakeHelper:
         return {}
 
     def do_system_info(self) -> dict[str, Any]:
-        running = [s for s, state in self.states.items() if state == "running"]
+        # The shapes cloudy_panel/helper/system.py answers with.
+        running = [unit for s, state in self.states.items() if state == "running" for unit in self.units(s)]
         return {
             "hostname": "box-1",
-            "cpu": {"model": "Fake CPU", "cores": 2, "load": 0.25},
+            "cpu": {"count": 2, "load": "0.25, 0.20, 0.10"},
             "memory": {"total": 2 * 1024**3, "available": 1024**3},
             "disk": {"total": 20 * 1024**3, "free": 15 * 1024**3},
             "overlay_ip": "10.99.0.2",
             "peers": ["box-2", "box-3"],
-            "services": running,
+            "peers_expected": 3,
+            "services": sorted(["avahi-daemon.service", "tinc@cloudy.service", *running]),
         }
+
+    def units(self, service: str) -> tuple[str, ...]:
+        return load_services()[service].units
 
     def _job(self, log: list[str], then: Any = None) -> dict[str, Any]:
         job = f"job-{len(self.jobs) + 1}"
@@ -104,7 +109,13 @@ class FakeHelper:
             raise protocol.HelperError(protocol.BAD_ARGS, "unknown service or action")
         state = self.states[service]
         if action == "status":
-            return {"state": state, "detail": self.config.get(service, {})}
+            active = "active" if state == "running" else "inactive"
+            loaded = "not-found" if state == "not-installed" else "loaded"
+            units = {
+                u: {"loaded": loaded, "active": active, "enabled": "enabled"} for u in self.units(service)
+            }
+            choice = {k: v for k, v in self.config.get(service, {}).items() if k != "furl"} or None
+            return {"state": state, "detail": {"units": units, "choice": choice}}
         if action == "configure":
             clean, errors = validate(load_services()[service], values)
             if errors:
