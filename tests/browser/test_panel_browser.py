@@ -7,23 +7,14 @@ printed at the start ($CLOUDY_ARTIFACTS/browser, else .cloudy/artifacts/browser/
 
 from __future__ import annotations
 
-import datetime
-import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
-from tests.browser.fake_helper import FakeHelper
+from tests.browser.local_panel import serve_panel
 
 pytestmark = pytest.mark.browser
 
@@ -40,36 +31,6 @@ BROWSE = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "box-1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    key_path, cert_path = folder / "panel.key", folder / "panel.crt"
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return key_path, cert_path
-
-
 @pytest.fixture(scope="module")
 def artifacts() -> Path:
     base = Path(os.environ.get("CLOUDY_ARTIFACTS") or REPO / ".cloudy" / "artifacts")
@@ -81,48 +42,8 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("panel")
-    browse = folder / "browse.txt"
-    browse.write_text("\n".join(BROWSE) + "\n")
-    (folder / "secret").write_text(os.urandom(32).hex())
-    key, cert = self_signed(folder)
-    https, http = free_port(), free_port()
-    with FakeHelper(folder / "helper.sock") as helper:
-        config = {
-            "helper_socket": helper.path,
-            "secret_key_file": str(folder / "secret"),
-            "overlay_ip": "127.0.0.1",
-            "cloud": "cloudy",
-            "node": "box-1",
-            "session_idle_minutes": 30,
-            "avahi_browse": ["cat", str(browse)],
-            "tls_cert": str(cert),
-            "tls_key": str(key),
-            "listen": "127.0.0.1",
-            "https_port": https,
-            "http_port": http,
-        }
-        (folder / "panel.json").write_text(json.dumps(config))
-        log = (folder / "serve.log").open("w")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cloudy_panel.serve", "--config", str(folder / "panel.json")],
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            for _ in range(100):
-                if proc.poll() is not None:
-                    pytest.fail(f"cloudy_panel.serve exited: {(folder / 'serve.log').read_text()}")
-                with socket.socket() as s:
-                    if s.connect_ex(("127.0.0.1", https)) == 0:
-                        break
-                time.sleep(0.1)
-            yield {"url": f"https://127.0.0.1:{https}", "http": f"http://127.0.0.1:{http}", "helper": helper}
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-            log.close()
+    with serve_panel(tmp_path_factory.mktemp("panel"), BROWSE) as panel:
+        yield panel
 
 
 @pytest.fixture(scope="module")
