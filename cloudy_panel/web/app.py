@@ -60,6 +60,7 @@ def build_app(config: dict[str, Any]) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(service_pages.bp)
+    app.register_blueprint(service_pages.guifi)
     app.before_request(auth.load_user)
 
     @app.context_processor

@@ -91,13 +91,19 @@ def _actions(item: avahi.Announcement) -> list[dict[str, str]]:
     for service in current_app.extensions["cloudy_services"].values():
         for found in service.discovery:
             if found.avahi_type == item.type:
-                prefill = {name: item.txt.get(key, "") for name, key in found.prefill.items()}
-                url = url_for("services.page", service_id=service.id, form=found.form, **prefill)
+                # The link names the announcement, not its values: a FURL stays out of URLs and logs.
+                url = url_for("services.page", service_id=service.id, form=found.form, pick=item.name)
                 actions.append({"label": gettext(found.label), "url": url})
     if item.type == WEB_TYPE:
         host = f"[{item.address}]" if ":" in item.address else item.address
         actions.append({"label": gettext("Open"), "url": f"https://{host}:{item.port}/"})
     return actions
+
+
+def announced(avahi_type: str, name: str) -> avahi.Announcement | None:
+    """The announcement of this type and instance name on the overlay now, if any."""
+    items = avahi.browse(current_app.config["PANEL_BROWSE"])
+    return next((a for a in items if a.type == avahi_type and a.name == name), None)
 
 
 def _announcements() -> list[dict[str, Any]]:

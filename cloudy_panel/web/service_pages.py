@@ -12,6 +12,7 @@ from werkzeug.exceptions import NotFound
 from cloudy_panel.web.auth import login_required
 from cloudy_panel.web.forms import ActionForm, service_form
 from cloudy_panel.web.helper import HelperError, helper, message_for
+from cloudy_panel.web.pages import announced
 from cloudy_panel.web.services import BUTTONS, CONFIGURABLE, STATES, Service
 
 bp = Blueprint("services", __name__, url_prefix="/clommunity")
@@ -37,12 +38,28 @@ def _status(service: Service) -> tuple[str, dict[str, Any], str | None]:
     return (state if state in STATES else "unknown"), detail, None
 
 
+# The Guifi menu: guifi.net's services (Proxy3, SNPServices, DNSServices) once their roles exist.
+guifi = Blueprint("guifi", __name__, url_prefix="/guifi")
+
+
+def _index(category: str) -> Any:
+    services = current_app.extensions["cloudy_services"].values()
+    rows = [(service, _status(service)[0]) for service in services if service.category == category]
+    if not rows and category != "clommunity":
+        raise NotFound()
+    return render_template("clommunity.html", rows=rows, category=category)
+
+
 @bp.route("/")
 @login_required
 def index() -> Any:
-    services = current_app.extensions["cloudy_services"].values()
-    rows = [(service, _status(service)[0]) for service in services if service.category == "clommunity"]
-    return render_template("clommunity.html", rows=rows)
+    return _index("clommunity")
+
+
+@guifi.route("/")
+@login_required
+def guifi_index() -> Any:
+    return _index("guifi")
 
 
 def _render(service: Service, forms: dict[str, Any], status: int = 200, chosen: str = "") -> Any:
@@ -70,12 +87,21 @@ def page(service_id: str) -> Any:
     service = _service(service_id)
     chosen = request.args.get("form", "")
     forms = {}
+    prefill = _discovered(service, chosen, request.args.get("pick", ""))
     for form in service.forms:
-        # A discovery action opens one form prefilled (checked like typed values when sent).
-        wanted = form.fields if form.id == chosen else ()
-        prefill = {f.name: request.args[f.name] for f in wanted if request.args.get(f.name)}
-        forms[form.id] = service_form(form, prefill or None)
+        forms[form.id] = service_form(form, prefill if form.id == chosen else None)
     return _render(service, forms, chosen=chosen)
+
+
+def _discovered(service: Service, form_id: str, pick: str) -> dict[str, str] | None:
+    """A discovery action's values for FORM_ID, read from the announcement PICK (by instance name);
+    they are checked like typed values when the form is sent."""
+    if not pick:
+        return None
+    for found in service.discovery:
+        if found.form == form_id and (item := announced(found.avahi_type, pick)) is not None:
+            return {field: item.txt.get(key, "") for field, key in found.prefill.items()}
+    return None
 
 
 def _started(service: Service, result: dict[str, Any]) -> Any:

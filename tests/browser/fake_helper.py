@@ -23,7 +23,8 @@ class FakeHelper:
         self.passwords = {"admin": "admin-pass-1", "mallory": "mallory-pass"}
         self.admins = {"admin"}
         self.failures: dict[str, int] = {}
-        self.states = {service: "not-installed" for service in load_services()}
+        self.services = load_services()  # tests may add descriptors here and in the app
+        self.states = {service: "not-installed" for service in self.services}
         self.config: dict[str, dict[str, Any]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
         self.busy = False
@@ -55,6 +56,8 @@ class FakeHelper:
                     answer = protocol.encode_result(self.answer(verb, args))
                 except protocol.HelperError as exc:
                     answer = protocol.encode_error(exc.code, exc.message)
+                except Exception as exc:  # a bug in the fake: answer, never leave the client waiting
+                    answer = protocol.encode_error(protocol.FAILED, f"fake helper: {exc!r}")
                 conn.sendall(answer)
 
     def verbs(self) -> list[str]:
@@ -97,7 +100,7 @@ class FakeHelper:
         }
 
     def units(self, service: str) -> tuple[str, ...]:
-        return load_services()[service].units
+        return self.services[service].units
 
     def _job(self, log: list[str], then: Any = None) -> dict[str, Any]:
         job = f"job-{len(self.jobs) + 1}"
@@ -117,7 +120,7 @@ class FakeHelper:
             choice = {k: v for k, v in self.config.get(service, {}).items() if k != "furl"} or None
             return {"state": state, "detail": {"units": units, "choice": choice}}
         if action == "configure":
-            clean, errors = validate(load_services()[service], values)
+            clean, errors = validate(self.services[service], values)
             if errors:
                 raise protocol.HelperError(protocol.BAD_ARGS, f"bad values: {sorted(errors)}")
             self.config[service] = clean

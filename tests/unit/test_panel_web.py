@@ -319,9 +319,11 @@ def test_search_tabs_columns_and_actions(admin):
     assert "Grid intro" in page and "box-2.local" in page and "10.99.0.3" in page and "3458" in page
     assert 'href="https://10.99.0.4:7443/"' in page  # Open another box's panel
     join = re.search(r'href="(/clommunity/tahoe\?[^"]+)">Join grid', page)
-    assert join
+    assert join and "pb:" not in join.group(1)  # the FURL stays out of URLs
+    admin.helper.states["tahoe"] = "installed"
     form = admin.get(join.group(1).replace("&amp;", "&")).get_data(as_text=True)
-    assert f'value="{FURL}"' in form or admin.helper.states["tahoe"] == "not-installed"
+    assert re.search(rf'<input[^>]*id="join-furl"[^>]*value="{re.escape(FURL)}"', form)
+    assert "card chosen" in form
 
 
 def test_hostile_announcement_is_text(admin):
@@ -416,16 +418,25 @@ def test_bad_values_change_nothing(admin, form, data, field):
     assert "tahoe" not in admin.helper.config
 
 
-def test_join_grid_prefilled_and_escaped(admin):
+def test_join_grid_prefilled_from_the_announcement_and_escaped(admin):
     admin.helper.states["tahoe"] = "installed"
-    page = admin.get("/clommunity/tahoe", query_string={"form": "join", "furl": FURL}).get_data(as_text=True)
-    assert (
-        re.search(rf'<input[^>]*id="join-furl"[^>]*value="{re.escape(FURL)}"', page) and "card chosen" in page
-    )
-    page = admin.get("/clommunity/tahoe", query_string={"form": "join", "furl": '"><b>x'}).get_data(
+    page = admin.get("/clommunity/tahoe", query_string={"form": "join", "pick": "Grid intro"}).get_data(
         as_text=True
     )
-    assert '"><b>x' not in page and "&#34;&gt;&lt;b&gt;x" in page
+    assert re.search(rf'<input[^>]*id="join-furl"[^>]*value="{re.escape(FURL)}"', page)
+    # Values in the query string are not taken: only an announcement's.
+    page = admin.get("/clommunity/tahoe", query_string={"form": "join", "furl": FURL}).get_data(as_text=True)
+    assert FURL not in page
+    # A hostile TXT value is prefilled as text (the form checks it when sent).
+    services = admin.app.extensions["cloudy_services"]
+    tahoe = services["tahoe"]
+    hostile = dataclasses.replace(tahoe.discovery[0], avahi_type="_cloudy._tcp")
+    services["tahoe"] = dataclasses.replace(tahoe, discovery=(hostile,))
+    page = admin.get("/clommunity/tahoe", query_string={"form": "join", "pick": HOSTILE}).get_data(
+        as_text=True
+    )
+    assert '"><img src=x>' not in page and "&#34;&gt;&lt;img src=x&gt;" in page
+    assert admin.get("/clommunity/tahoe", query_string={"form": "join", "pick": "gone"}).status_code == 200
 
 
 def test_install_when_dpkg_is_busy(admin):
@@ -438,6 +449,8 @@ def test_install_when_dpkg_is_busy(admin):
 
 def test_services_without_a_role_are_not_shown(admin):
     assert admin.get("/clommunity/peerstreamer").status_code == 404
+    assert admin.get("/guifi/").status_code == 404  # no guifi.net role yet: no Guifi menu either
+    assert 'href="/guifi/"' not in admin.get("/").get_data(as_text=True)
     page = admin.get("/clommunity/").get_data(as_text=True)
     for name in ("PeerStreamer", "CaracalDB", "GVoD", "Clouder", "Proxy3"):
         assert name not in page
@@ -534,3 +547,14 @@ def test_web_never_imports_the_controller():
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_descriptor_adds_a_page_and_its_menu(admin):
+    services = admin.app.extensions["cloudy_services"]
+    proxy = dataclasses.replace(services["tahoe"], id="proxy3", name="Proxy3", category="guifi", discovery=())
+    services["proxy3"] = admin.helper.services["proxy3"] = proxy
+    admin.helper.states["proxy3"] = "not-installed"
+    assert 'href="/guifi/"' in admin.get("/").get_data(as_text=True)
+    page = admin.get("/guifi/").get_data(as_text=True)
+    assert "Proxy3" in page and "Tahoe-LAFS" not in page
+    assert 'id="do-install"' in admin.get("/clommunity/proxy3").get_data(as_text=True)
