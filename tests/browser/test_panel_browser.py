@@ -7,8 +7,11 @@ printed at the start ($CLOUDY_ARTIFACTS/browser, else .cloudy/artifacts/browser/
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -64,6 +67,33 @@ def browser():
     driver.implicitly_wait(0)
     yield driver
     driver.quit()
+
+
+@contextlib.contextmanager
+def evil_site(target: str):
+    """http://localhost:PORT/ serving a page whose form posts itself to TARGET at once."""
+    page = (
+        f'<form id="f" method="post" action="{target}"><input name="do" value="stop"></form>'
+        "<script>document.getElementById('f').submit()</script>"
+    ).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
 
 
 def wait_for(driver, condition, timeout: float = 15.0):
@@ -176,6 +206,15 @@ def test_panel_in_a_browser(served, browser, artifacts):
     assert "S'ha rebutjat el formulari" in d.find_element(By.ID, "error").text
     assert helper.states["tahoe"] == "running"
     shot("forged-post-refused")
+
+    # The same from another site (a page on http://localhost posting to the panel): refused too.
+    with evil_site(f"{url}/clommunity/tahoe/stop") as evil:
+        d.get(evil)
+        wait_for(d, ec_.url_to_be(url + "/clommunity/tahoe/stop"))
+        assert d.find_element(By.ID, "error").text
+    assert helper.states["tahoe"] == "running"
+    assert ("service.action", {"service": "tahoe", "action": "stop", "values": {}}) not in helper.calls
+    shot("cross-site-post-refused")
 
     # Log out (POST); the pages are closed again.
     d.get(url + "/user")
