@@ -1,0 +1,171 @@
+"""service.action: install, configure, start, stop, uninstall or ask the state of a service of the
+panel's descriptors (cloudy_panel.web.services). Installing applies the service's own role on this
+box (ansible-playbook, connection local): the same role `cloudy deploy` runs. The web side names a
+service by id and sends form values; packages, units and playbooks come from here only."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from typing import Any
+
+from cloudy_panel.helper.args import Choice, Values
+from cloudy_panel.helper.context import Context
+from cloudy_panel.helper.registry import verb
+from cloudy_panel.helper.system import dpkg_busy
+from cloudy_panel.protocol import BAD_ARGS, BUSY, FAILED, HelperError
+from cloudy_panel.web.services import ACTIONS, Service, load_services, validate
+
+SERVICES = load_services()
+# Capabilities among form values: never logged, never written to local facts.
+SECRET_FIELDS = frozenset({"furl"})
+
+Plan = Callable[[dict[str, Any]], tuple[list[str], dict[str, Any]]]
+
+
+def tahoe_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """Inventory groups and role variables for the tahoe role from a form (none: the announced grid)."""
+    groups = ["tahoe", "tahoe_storage"]
+    role_vars: dict[str, Any] = {}
+    if values.get("form") == "create":
+        groups.append("tahoe_introducer")
+        role_vars["tahoe_grid"] = values["grid"]
+    if values.get("form") == "join":
+        role_vars["tahoe_extra_introducers"] = {"panel": values["furl"]}
+    if values.get("nickname"):
+        role_vars["tahoe_nickname"] = values["nickname"]
+    return groups, role_vars
+
+
+# How each role is applied from the panel: a service whose role has no plan here cannot be installed.
+PLANS: dict[str, Plan] = {"tahoe": tahoe_plan}
+
+
+def read_facts(ctx: Context) -> dict[str, Any]:
+    try:
+        facts = json.loads(ctx.facts_file.read_text())
+    except (OSError, ValueError):
+        return {"services": {}}
+    return facts if isinstance(facts, dict) and isinstance(facts.get("services"), dict) else {"services": {}}
+
+
+def record_choice(ctx: Context, service: Service, values: dict[str, Any] | None) -> None:
+    """What the owner chose, as local facts (ansible_local.cloudy_panel): the admin's deploy keeps it."""
+    facts = read_facts(ctx)
+    if values is None:
+        facts["services"].pop(service.id, None)
+    else:
+        facts["services"][service.id] = {k: v for k, v in values.items() if k not in SECRET_FIELDS}
+    ctx.facts_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = ctx.facts_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(facts, indent=2, sort_keys=True) + "\n")
+    tmp.chmod(0o644)
+    tmp.replace(ctx.facts_file)
+
+
+def unit_states(ctx: Context, service: Service) -> dict[str, dict[str, str]]:
+    props = "Id,LoadState,ActiveState,UnitFileState"
+    done = ctx.run(["systemctl", "show", "-p", props, "--", *service.units])
+    states: dict[str, dict[str, str]] = {}
+    for block in done.stdout.strip().split("\n\n"):
+        fields = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        if fields.get("Id"):
+            states[fields["Id"]] = {
+                "loaded": fields.get("LoadState", ""),
+                "active": fields.get("ActiveState", ""),
+                "enabled": fields.get("UnitFileState", ""),
+            }
+    return states
+
+
+def status(ctx: Context, service: Service) -> dict[str, Any]:
+    """The page's state: not-installed, installed (not configured), stopped or running."""
+    units = unit_states(ctx, service)
+    choice = read_facts(ctx)["services"].get(service.id)
+    loaded = [u for u in units.values() if u["loaded"] == "loaded"]
+    if not loaded:
+        state = "not-installed"
+    elif any(u["active"] in ("active", "activating", "reloading") for u in loaded):
+        state = "running"
+    elif choice is not None or any(u["enabled"] == "enabled" for u in loaded):
+        state = "stopped"
+    else:
+        state = "installed"
+    return {"state": state, "detail": {"units": units, "choice": choice}}
+
+
+def systemctl(ctx: Context, service: Service, *command: str) -> None:
+    installed = [u for u, s in unit_states(ctx, service).items() if s["loaded"] == "loaded"]
+    if not installed:
+        raise HelperError(FAILED, f"{service.id} is not installed")
+    done = ctx.run(["systemctl", *command, "--", *installed])
+    if done.returncode != 0:
+        raise HelperError(FAILED, f"systemctl {' '.join(command)} failed: {done.stderr.strip()[-200:]}")
+
+
+def apply_role(ctx: Context, service: Service, values: dict[str, Any]) -> str:
+    """Start a job running the service's playbook on this box (connection local)."""
+    plan = PLANS.get(service.role)
+    if plan is None:
+        raise HelperError(FAILED, f"the panel cannot apply role {service.role} yet")
+    playbook = shutil.which(ctx.ansible_playbook)
+    if playbook is None:
+        raise HelperError(FAILED, "ansible-core is not installed on this box (see role webui's README)")
+    if dpkg_busy(ctx):
+        raise HelperError(BUSY, "apt, dpkg or another job is running; try again when it is done")
+    groups, role_vars = plan(values)
+    host = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": "/usr/bin/python3",
+        "cloudy_cloud": ctx.config.get("cloud", "cloudy"),
+        "cloudy_overlay_ip": ctx.config.get("overlay_ip", ""),
+        **role_vars,
+    }
+    inventory = {
+        "all": {"hosts": {"localhost": host}, "children": {g: {"hosts": {"localhost": {}}} for g in groups}}
+    }
+    work = ctx.state_dir / "ansible"
+    work.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # JSON is YAML to the inventory plugin; root's only, as it may hold a FURL.
+    path = work / f"{service.id}-inventory.json"
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(inventory))
+    argv = [playbook, "-i", str(path), str(ctx.ansible_dir / "playbooks" / f"{service.role}.yml")]
+    env = {
+        "ANSIBLE_CONFIG": str(ctx.ansible_dir / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
+    }
+    record_choice(ctx, service, values)
+    return ctx.jobs.start(f"service.{service.id}", argv, env=env)
+
+
+@verb(
+    "service.action",
+    optional=("values",),
+    service=Choice(tuple(SERVICES)),
+    action=Choice(ACTIONS),
+    values=Values(secret=SECRET_FIELDS),
+)
+def action(ctx: Context, service: str, action: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    entry = SERVICES[service]
+    values = values or {}
+    if action == "configure":
+        values, errors = validate(entry, values)
+        if errors:
+            raise HelperError(BAD_ARGS, "bad values: " + ", ".join(sorted(errors)))
+    elif values:
+        raise HelperError(BAD_ARGS, f"{action} takes no values")
+    if action == "status":
+        return status(ctx, entry)
+    if action in ("install", "configure"):
+        return {"job": apply_role(ctx, entry, values)}
+    if action == "start":
+        systemctl(ctx, entry, "enable", "--now")
+    elif action == "stop":
+        systemctl(ctx, entry, "stop")
+    else:  # uninstall: no role removes its software yet; stop and disable, keep files and keys.
+        systemctl(ctx, entry, "disable", "--now")
+        record_choice(ctx, entry, None)
+    return status(ctx, entry)
