@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cloudy_deploy import inventory, lock, plan, sources, spec
+from cloudy_deploy import hostkeys, inventory, lock, plan, sources, spec
 from cloudy_deploy.paths import project_home, state_root
 
 SPEC_FILE = "cloudy.yml"
@@ -35,6 +35,10 @@ class Project:
     @property
     def inventory_dir(self) -> Path:
         return state_root(self.home) / "inventory"
+
+    @property
+    def known_hosts(self) -> Path:
+        return hostkeys.project_known_hosts(self.home)
 
 
 def open_project(home: Path | None = None) -> Project:
@@ -64,7 +68,7 @@ def make_plan(project: Project, found: sources.MergeResult, reclaim: bool = Fals
 def commit(project: Project, the_plan: plan.Plan, out_dir: Path | None = None) -> list[Path]:
     """Keep the plan's allocations in the lock, then write the inventory."""
     lock.save(the_plan.lock, project.lock_path)
-    return inventory.write(the_plan, project.spec, out_dir or project.inventory_dir)
+    return inventory.write(the_plan, project.spec, out_dir or project.inventory_dir, project.known_hosts)
 
 
 @contextmanager
@@ -74,5 +78,5 @@ def scratch_inventory(project: Project, the_plan: plan.Plan) -> Iterator[Path]:
     root = state_root(project.home) / "tmp"
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root, prefix="inventory-") as folder:
-        inventory.write(the_plan, project.spec, Path(folder))
+        inventory.write(the_plan, project.spec, Path(folder), project.known_hosts)
         yield Path(folder)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cloudy_deploy import progress, runner, runs
+from cloudy_deploy import hostkeys, progress, runner, runs
 from cloudy_deploy import project as proj
 from cloudy_deploy.cli.options import Home, Json, Sources, bar, discovered, planned, shortest, this_cloudy
 from cloudy_deploy.errors import BadInput
@@ -19,10 +19,14 @@ CANCELED = 130  # the shell's code for "stopped by Ctrl-C"
 DEPLOYS = ("deploy", "up")  # commands whose failed hosts --retry-failed retries
 
 
-def _refresh(home: Path | None, source: list[str] | None) -> tuple[proj.Project, int]:
-    """sources → plan (lock) → inventory; the project and its number of hosts."""
+def _refresh(
+    home: Path | None, source: list[str] | None, limit: str | None = None
+) -> tuple[proj.Project, int]:
+    """sources → plan (lock) → inventory; the project and its number of hosts. Refused before
+    anything is written when a box the run may reach has no recorded host key."""
     project, found = discovered(home, source)
     the_plan = proj.make_plan(project, found)
+    hostkeys.require_known(the_plan, limit, project.home)
     proj.commit(project, the_plan)
     return project, len(the_plan.hosts)
 
@@ -79,7 +83,7 @@ def deploy(
         if limit is None:
             say("nothing to retry: every host succeeded in the last deploy")
             return
-    project, hosts = _refresh(home, source)
+    project, hosts = _refresh(home, source, limit)
     _run(
         project,
         "deploy",
@@ -118,6 +122,7 @@ def _status_table(record: runs.RunRecord) -> Table:
 def status(as_json: Json = False, source: Sources = None, home: Home = None) -> None:
     """Per node: reachable, uptime, the mesh peers it reaches, the services active. Changes nothing."""
     project, the_plan = planned(home, source)  # read-only: neither cloudy.lock nor the deploy's inventory
+    hostkeys.require_known(the_plan, None, project.home)
     with proj.scratch_inventory(project, the_plan) as inventory:
         record = runner.run_playbook(
             "status.yml",
