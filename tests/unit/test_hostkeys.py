@@ -2,7 +2,11 @@
 (wrapper and plugin alike), the runner's environment, the refusal before a run of a box with no
 recorded key, and ssh's refusals in words."""
 
+import os
 import shlex
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import typer
@@ -18,6 +22,8 @@ from cloudy_deploy.nodes import Node
 from cloudy_deploy.plan import make_plan
 from cloudy_deploy.spec import CloudSpec
 from tests.conftest import HOST_KEY as KEY
+
+REPO = Path(__file__).resolve().parents[2]
 
 app = typer.Typer()
 app.command()(run.status)
@@ -212,3 +218,31 @@ def test_an_unrecorded_host_key_says_how_to_record_it():
     assert message.startswith("the host key of b2 is not recorded") and "cloudy discover --probe" in message
     other = unreachable("Failed to connect to the host via ssh: Connection refused")
     assert other.endswith("Connection refused")
+
+
+ANSIBLE = Path(sys.executable).parent / "ansible"
+
+
+@pytest.mark.skipif(not ANSIBLE.exists(), reason="needs ansible-core beside this Python")
+def test_ansible_runs_ssh_strictly_even_when_told_not_to_check(tmp_path):
+    """ssh as Ansible runs it for the written inventory, with ANSIBLE_HOST_KEY_CHECKING=False as
+    ansible-runner and AWX set it (to a closed port on this machine: nothing is reached)."""
+    spec = CloudSpec(cloud="c")
+    nodes = [Node(name="b1", address="127.0.0.1", ssh_port=9)]
+    inventory.write(make_plan(nodes, spec, None), spec, tmp_path / "inv", tmp_path / "known_hosts")
+    hosts = tmp_path / "inv" / "hosts.yml"
+    plain = tmp_path / "plain"  # the same host without ansible_host_key_checking: what used to run
+    (plain / "hosts.yml").parent.mkdir()
+    (plain / "hosts.yml").write_text(hosts.read_text().replace("ansible_host_key_checking: true", ""))
+    env = {**os.environ, "ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")}
+    env["ANSIBLE_SSH_CONTROL_PATH_DIR"] = str(tmp_path / "cp")
+
+    def ssh_line(inv: Path) -> str:
+        argv = [str(ANSIBLE), "-i", str(inv), "all", "-m", "ping", "-vvv", "-e", "ansible_ssh_retries=0"]
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)
+        return next(line for line in done.stdout.splitlines() if "SSH: EXEC" in line)
+
+    strict = ssh_line(tmp_path / "inv")
+    assert "StrictHostKeyChecking=no" not in strict and "StrictHostKeyChecking=yes" in strict
+    assert f"UserKnownHostsFile={tmp_path / 'known_hosts'}" in strict
+    assert "StrictHostKeyChecking=no" in ssh_line(plain)  # ssh takes the first value: this one
