@@ -71,7 +71,7 @@ def missing(nodes: Iterable[tuple[str, Node]], project_file: Path) -> dict[Path,
     loaded: dict[Path, Any] = {}
     out: dict[Path, list[str]] = {}
     for name, node in nodes:
-        path = Path(node.ssh_known_hosts).expanduser() if node.ssh_known_hosts else project_file
+        path = known_hosts_of(node, project_file) or project_file
         if path not in loaded:
             try:
                 loaded[path] = load_host_keys(path) if path.exists() else None
