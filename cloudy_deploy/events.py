@@ -3,6 +3,7 @@
 Pure: no ansible_runner import, so recorded event streams replay in tests.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -47,6 +48,29 @@ def failure_message(res: Mapping[str, Any]) -> str:
             return _squash(str(text).removeprefix("Task failed: "))
     rc = res.get("rc")
     return f"failed (exit code {rc})" if rc is not None else "failed without a message"
+
+
+_KEY_CHANGED = ("REMOTE HOST IDENTIFICATION HAS CHANGED", "has changed and you have requested strict")
+_OFFENDING = re.compile(r"Offending \S+ key in (\S+):(\d+)")
+
+
+def host_key_message(host: str, res: Mapping[str, Any]) -> str | None:
+    """ssh's refusal of a host key, in words (None: not that). ssh never logged in."""
+    text = str(res.get("msg") or "")
+    if any(s in text for s in _KEY_CHANGED):
+        where = _OFFENDING.search(text)
+        line = f" (line {where.group(2)} of {where.group(1)})" if where else ""
+        return (
+            f"the host key of {host} changed: it is not the recorded one{line}, so ssh refused to log in "
+            "(REMOTE HOST IDENTIFICATION HAS CHANGED); if the box was reinstalled, delete that line and "
+            "run `cloudy discover --probe`, else someone may be answering in its place"
+        )
+    if "you have requested strict checking" in text or "Host key verification failed" in text:
+        return (
+            f"the host key of {host} is not recorded, so ssh refused to log in: "
+            "run `cloudy discover --probe` and check the fingerprint it shows"
+        )
+    return None
 
 
 @dataclass
@@ -98,7 +122,8 @@ class RunProgress:
             status = "failed"
         elif kind == "runner_on_unreachable":
             stats.unreachable += 1
-            stats.failures.append(f"{data.get('task', '?')}: unreachable: {failure_message(res)}")
+            why = host_key_message(host, res) or failure_message(res)
+            stats.failures.append(f"{data.get('task', '?')}: unreachable: {why}")
             status = "unreachable"
         elif kind == "runner_on_skipped":
             stats.skipped += 1

@@ -4,14 +4,13 @@ Plain YAML a person can read and diff (Kubespray style), byte-identical when not
 `cloudy` inventory plugin builds the same data with `build` and hands it to Ansible directly.
 """
 
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from cloudy_deploy import __version__
+from cloudy_deploy import __version__, hostkeys
 from cloudy_deploy.errors import BadInput
 from cloudy_deploy.lock import natural_key, write_atomic
 from cloudy_deploy.nodes import Node
@@ -33,31 +32,24 @@ class Inventory:
     group_vars: dict[str, dict[str, Any]]  # component -> variables of group `all`
 
 
-def host_vars(node: Node, default_user: str = "root", default_key: str | None = None) -> dict[str, Any]:
-    """How the controller reaches a box over SSH; host keys are checked strictly when known."""
+def host_vars(
+    node: Node, default_user: str = "root", default_key: str | None = None, known_hosts: Path | None = None
+) -> dict[str, Any]:
+    """How the controller reaches a box over SSH, host keys checked strictly (hostkeys.py) against
+    the node's own known_hosts, else KNOWN_HOSTS (the project's)."""
     hv: dict[str, Any] = {"ansible_host": node.address, "ansible_user": node.ssh_user or default_user}
     if node.ssh_port not in (None, 22):
         hv["ansible_port"] = node.ssh_port
     key = node.ssh_private_key or default_key
     if key:
         hv["ansible_ssh_private_key_file"] = key
-    if node.ssh_known_hosts:
-        # Check against the file that holds this box's recorded key; never accept a new one silently.
-        hv["ansible_ssh_common_args"] = " ".join(
-            f"-o {shlex.quote(opt)}"
-            for opt in (
-                f"UserKnownHostsFile={node.ssh_known_hosts}",
-                "StrictHostKeyChecking=yes",
-                "IdentitiesOnly=yes",
-            )
-        )
-    return hv
+    return hv | hostkeys.ssh_vars(hostkeys.known_hosts_of(node, known_hosts), key)
 
 
-def _host(host: Host, spec: CloudSpec) -> dict[str, Any]:
+def _host(host: Host, spec: CloudSpec, known_hosts: Path | None) -> dict[str, Any]:
     node = host.node
     source_vars = {k: v for k, v in node.vars.items() if not k.startswith(_PLANNED)}
-    planned = host_vars(node, spec.ssh.user, spec.ssh.private_key) | {
+    planned = host_vars(node, spec.ssh.user, spec.ssh.private_key, known_hosts) | {
         "cloudy_node_name": host.name,
         "cloudy_tinc_name": host.tinc_name,
         "cloudy_overlay_ip": str(host.overlay_ip),
@@ -100,10 +92,11 @@ def _group_vars(plan: Plan, spec: CloudSpec) -> dict[str, dict[str, Any]]:
     return out
 
 
-def build(plan: Plan, spec: CloudSpec) -> Inventory:
-    """The inventory as data: what render() writes and the inventory plugin hands to Ansible."""
+def build(plan: Plan, spec: CloudSpec, known_hosts: Path | None = None) -> Inventory:
+    """The inventory as data: what render() writes and the inventory plugin hands to Ansible.
+    KNOWN_HOSTS: the project's (hostkeys.project_known_hosts); None leaves ssh its default files."""
     ordered = sorted(plan.hosts, key=lambda h: natural_key(h.hostname))
-    hosts = {h.hostname: _host(h, spec) for h in ordered}
+    hosts = {h.hostname: _host(h, spec, known_hosts) for h in ordered}
     groups: dict[str, list[str]] = {g: [] for g in GROUPS}
     for h in ordered:
         for group in h.groups:
@@ -165,18 +158,18 @@ def _hosts_yml(inv: Inventory) -> str:
     return "".join(out)
 
 
-def render(plan: Plan, spec: CloudSpec) -> dict[str, str]:
+def render(plan: Plan, spec: CloudSpec, known_hosts: Path | None = None) -> dict[str, str]:
     """Relative path -> file text: hosts.yml and one group_vars/all/<component>.yml per component."""
-    inv = build(plan, spec)
+    inv = build(plan, spec, known_hosts)
     files = {HOSTS_FILE: _hosts_yml(inv)}
     for component, variables in inv.group_vars.items():
         files[str(GROUP_VARS / f"{component}.yml")] = HEADER + _dump(_guard(variables))
     return files
 
 
-def write(plan: Plan, spec: CloudSpec, out_dir: Path) -> list[Path]:
+def write(plan: Plan, spec: CloudSpec, out_dir: Path, known_hosts: Path | None = None) -> list[Path]:
     """Write the inventory (hosts.yml first); component files the spec no longer has are removed."""
-    files = render(plan, spec)
+    files = render(plan, spec, known_hosts)
     for folder in (out_dir, out_dir / GROUP_VARS):
         if folder.exists() and not folder.is_dir():
             raise BadInput(

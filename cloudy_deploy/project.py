@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from cloudy_deploy import inventory, lock, plan, sources, spec
+from cloudy_deploy import hostkeys, inventory, lock, plan, sources, spec
 from cloudy_deploy.errors import BadInput
 from cloudy_deploy.paths import check_writable, project_home, state_root
 
@@ -38,6 +38,10 @@ class Project:
     @property
     def inventory_dir(self) -> Path:
         return state_root(self.home) / "inventory"
+
+    @property
+    def known_hosts(self) -> Path:
+        return hostkeys.project_known_hosts(self.home)
 
 
 def open_project(home: Path | None = None) -> Project:
@@ -80,7 +84,7 @@ def commit(project: Project, the_plan: plan.Plan, out_dir: Path | None = None) -
         files=(project.lock_path, out / inventory.HOSTS_FILE),
     )
     _written(lambda: lock.save(the_plan.lock, project.lock_path), project.lock_path)
-    return _written(lambda: inventory.write(the_plan, project.spec, out), out)
+    return _written(lambda: inventory.write(the_plan, project.spec, out, project.known_hosts), out)
 
 
 def _written(write: Callable[[], T], where: Path) -> T:
@@ -105,5 +109,5 @@ def scratch_inventory(project: Project, the_plan: plan.Plan) -> Iterator[Path]:
     check_writable(root)
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root, prefix="inventory-") as folder:
-        inventory.write(the_plan, project.spec, Path(folder))
+        inventory.write(the_plan, project.spec, Path(folder), project.known_hosts)
         yield Path(folder)

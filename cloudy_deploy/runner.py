@@ -30,6 +30,18 @@ def _first_error(stdout: Path) -> str:
     return " ".join(re.sub(r"\x1b\[[0-9;]*m", "", found).split())  # without terminal colours
 
 
+def environment(home: Path | None) -> dict[str, str]:
+    """The variables ansible-playbook runs with."""
+    return {
+        "ANSIBLE_CONFIG": str(repo_root() / "ansible.cfg"),
+        "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(state_root(home) / "facts"),
+        # ansible-runner sets it to False unless given; the inventory's host variables win anyway.
+        "ANSIBLE_HOST_KEY_CHECKING": "True",
+        # ansible-playbook lives next to this interpreter, in a venv that may not be activated.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+
+
 def run_playbook(
     playbook: str,
     inventory: Path,
@@ -62,8 +74,6 @@ def run_playbook(
         canceled.set()  # the runner polls this and stops ansible-playbook cleanly
 
     cmdline = " ".join(flag for flag, on in (("--check", check), ("--diff", diff)) if on)
-    # ansible-playbook lives next to this interpreter, in a venv that may not be activated.
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
     display.start(record, previous.tasks if previous and previous.status == "successful" else None)
     old_handler = signal.signal(signal.SIGINT, on_sigint)
     started = time.monotonic()
@@ -79,11 +89,7 @@ def run_playbook(
             tags=tags,
             forks=forks,
             cmdline=cmdline or None,
-            envvars={
-                "ANSIBLE_CONFIG": str(root / "ansible.cfg"),
-                "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(state_root(home) / "facts"),
-                "PATH": path,
-            },
+            envvars=environment(home),
             event_handler=on_event,
             cancel_callback=canceled.is_set,
             quiet=True,

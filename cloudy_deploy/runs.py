@@ -54,17 +54,22 @@ def runs_dir(home: Path | None) -> Path:
 def new_run(home: Path | None, command: str, playbook: str, limit: str | None) -> tuple[RunRecord, Path]:
     """A fresh record and its private_data_dir. Ids sort by time."""
     root = runs_dir(home)
-    root.mkdir(parents=True, exist_ok=True)
+    # Private: the artifacts hold hostvars, task results and the paths of keys.
+    root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(root, 0o700)  # also a folder made before runs were private
     run_id = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}"
     folder = root / run_id
-    folder.mkdir()
+    folder.mkdir(mode=0o700)
     return RunRecord(run_id, command, playbook, time.time(), limit=limit), folder
 
 
 def save(record: RunRecord, home: Path | None) -> None:
     path = runs_dir(home) / record.id / RECORD
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record.to_json(), indent=1))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(record.to_json(), indent=1))
+    os.chmod(tmp, 0o600)  # a .tmp left by a crash had the umask's mode
     tmp.replace(path)
 
 

@@ -43,6 +43,18 @@ def run_playbook(inventory: Path, playbook: str, *args: str, facts: Path) -> sub
     )
 
 
+# A valid host key for known_hosts lines of boxes that unit tests never reach.
+HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJZ6nW3+IShwh1GgUSZtVC2YYI4GHEj9WraMLXo1tnDq"
+
+
+def record_host_keys(home: Path, *addresses: str) -> Path:
+    """A project known_hosts with a key for each address, as `cloudy discover --probe` records it."""
+    path = home / ".cloudy" / "known_hosts"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{a} {HOST_KEY}\n" for a in addresses))
+    return path
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     path = tmp_path / "project"

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cloudy_deploy import progress, runner, runs
+from cloudy_deploy import hostkeys, progress, runner, runs
 from cloudy_deploy import project as proj
 from cloudy_deploy.cli.options import (
     Home,
@@ -28,10 +28,14 @@ CANCELED = 130  # the shell's code for "stopped by Ctrl-C"
 DEPLOYS = ("deploy", "up")  # commands whose failed hosts --retry-failed retries
 
 
-def _refresh(home: Path | None, source: list[str] | None) -> tuple[proj.Project, int]:
-    """sources → plan (lock) → inventory; the project and its number of hosts."""
+def _refresh(
+    home: Path | None, source: list[str] | None, limit: str | None = None
+) -> tuple[proj.Project, int]:
+    """sources → plan (lock) → inventory; the project and its number of hosts. Refused before
+    anything is written when a box the run may reach has no recorded host key."""
     project, found = discovered(home, source, noted=True)
     the_plan = proj.make_plan(project, found)
+    hostkeys.require_known(the_plan, limit, project.home)
     proj.commit(project, the_plan)
     note_spec(project, found)
     return project, len(the_plan.hosts)
@@ -105,10 +109,11 @@ def deploy(
     if check:
         # Changes nothing here either: the plan in memory, on a scratch inventory (like status).
         project, the_plan = planned(home, source)
+        hostkeys.require_known(the_plan, limit, project.home)
         with proj.scratch_inventory(project, the_plan) as scratch:
             _run(project, "deploy", "site.yml", as_json, len(the_plan.hosts), scratch, **options)
         return
-    project, hosts = _refresh(home, source)
+    project, hosts = _refresh(home, source, limit)
     _run(project, "deploy", "site.yml", as_json, hosts, **options)
 
 
@@ -136,6 +141,7 @@ def _status_table(record: runs.RunRecord) -> PlainTable:
 def status(as_json: Json = False, source: Sources = None, home: Home = None) -> None:
     """Per node: reachable, uptime, the mesh peers it reaches, the services active. Changes nothing."""
     project, the_plan = planned(home, source)  # read-only: neither cloudy.lock nor the deploy's inventory
+    hostkeys.require_known(the_plan, None, project.home)
     with proj.scratch_inventory(project, the_plan) as inventory:
         record = runner.run_playbook(
             "status.yml",

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from cloudy_deploy import progress, runner
+from cloudy_deploy import hostkeys, progress, runner
 from cloudy_deploy import project as proj
 from cloudy_deploy import services as svc
 from cloudy_deploy.cli.options import Home, Json, Sources, planned
@@ -44,6 +44,7 @@ def _on_a_box(
             "set services.avahi to all and deploy, or use --local on the overlay"
         )
     boxes = svc.browse_boxes([h.hostname for h in hosts], via)
+    hostkeys.require_known(the_plan, ",".join(boxes), project.home)
     with proj.scratch_inventory(project, the_plan) as inventory:
         record = runner.run_playbook(
             svc.PLAYBOOK,

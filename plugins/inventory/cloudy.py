@@ -68,8 +68,8 @@ class InventoryModule(BaseInventoryPlugin):
     def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache)
         try:
+            from cloudy_deploy import hostkeys, lock, plan, sources, spec
             from cloudy_deploy import inventory as cloudy_inventory
-            from cloudy_deploy import lock, plan, sources, spec
             from cloudy_deploy.errors import BadInput
         except ImportError as exc:
             raise AnsibleParserError(
@@ -94,7 +94,8 @@ class InventoryModule(BaseInventoryPlugin):
                 f" {len(d.removed)} removed, {len(d.changed)} changed): this inventory may change until"
                 " `cloudy plan` records it"
             )
-        self._populate(cloudy_inventory.build(the_plan, the_spec))
+        # Host keys checked as under the wrapper, against the project's known_hosts (hostkeys.py).
+        self._populate(cloudy_inventory.build(the_plan, the_spec, hostkeys.project_known_hosts(home)))
 
     def _populate(self, data: Any) -> None:
         for group in data.groups:

@@ -1,10 +1,12 @@
 """Tahoe-LAFS through the wrapper: services.tahoe in cloudy.yml -> plan -> inventory groups ->
 site.yml on a 3-box lab. `deploy --check` first changes nothing; then the grid works between
-boxes, `cloudy services` shows the introducer's FURL and the storage servers, a second deploy
-changes nothing, and no node's private key ever reaches the controller's folder (run artifacts,
-inventory, fact cache)."""
+boxes, the introducer announces its FURL, `cloudy services` shows it masked and the storage
+servers, a second deploy changes nothing, and no node's private key nor any FURL ever reaches the
+controller's folder (run artifacts with --diff, records, inventory, fact cache), whose runs are
+private."""
 
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -43,13 +45,13 @@ def test_tahoe_grid_from_the_spec(home, lab, docker_client):
     boxes = [docker_client.containers.get(naming.container_name(lab, i)) for i in (1, 2, 3)]
 
     # --check on boxes without anything yet: it succeeds and changes nothing.
-    checked = run_cloudy("deploy", "--check", home=home)
+    checked = run_cloudy("deploy", "--check", "--diff", home=home)
     assert checked.returncode == 0, checked.stderr[-3000:]
     for box in boxes:
         assert box.exec_run(["test", "-e", "/var/lib/tahoe-lafs"]).exit_code != 0
         assert box.exec_run(["test", "-e", "/opt/tahoe-lafs"]).exit_code != 0
 
-    deployed = run_cloudy("deploy", home=home)
+    deployed = run_cloudy("deploy", "--diff", home=home)  # the diff shows the announcement's file
     assert deployed.returncode == 0, deployed.stderr[-3000:]
     names = [naming.box_name(lab, i) for i in (1, 2, 3)]
 
@@ -61,17 +63,21 @@ def test_tahoe_grid_from_the_spec(home, lab, docker_client):
     sums = {exec_ok(b, ["sha256sum", "/root/f.bin"]).split()[0] for b in (boxes[0], boxes[2])}
     assert len(sums) == 1
 
-    # The introducer (the box planned first) announces its FURL; every box announces storage.
+    # The introducer (the box planned first) announces its FURL, seen on the overlay from box 3;
+    # `cloudy services` shows it masked (its records stay on disk). Every box announces storage.
     furl = exec_ok(boxes[0], ["cat", "/var/lib/tahoe-lafs/introducer/private/introducer.furl"]).strip()
+    assert furl.startswith("pb://")
+    seen = exec_ok(boxes[2], ["avahi-browse", "-rpkt", "_tahoe-introducer._tcp"])
+    assert f'"furl={furl}"' in seen
     introducers = services(home, "_tahoe-introducer._tcp")
     assert [(r["node"], r["txt"]["furl"], r["txt"]["grid"]) for r in introducers] == [
-        (names[0], furl, "tahoetest")
+        (names[0], "(secret)", "tahoetest")
     ]
     storage = services(home, "_tahoe-storage._tcp")
     assert sorted(r["node"] for r in storage) == names
 
     # A second deploy changes nothing.
-    again = run_cloudy("deploy", home=home)
+    again = run_cloudy("deploy", "--diff", home=home)
     assert again.returncode == 0, again.stderr[-3000:]
     record = [r for r in runs.load_all(home) if r.command == "deploy"][-1]
     assert {name: s.changed for name, s in record.hosts.items()} == dict.fromkeys(names, 0)
@@ -86,3 +92,14 @@ def test_tahoe_grid_from_the_spec(home, lab, docker_client):
             if path.is_file():
                 text = path.read_text(errors="replace")
                 assert not any(line in text for line in key_lines[1:4]), f"{path} holds {box.name}'s key"
+
+    # No FURL anywhere under .cloudy/ (job events, stdout, records, after --diff and `services`).
+    for path in (home / ".cloudy").rglob("*"):
+        if path.is_file():
+            assert "pb://" not in path.read_text(errors="replace"), f"{path} holds a FURL"
+    # Runs are private: the folders 0700, the records 0600.
+    root = runs.runs_dir(home)
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    for folder in root.iterdir():
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+        assert stat.S_IMODE((folder / runs.RECORD).stat().st_mode) == 0o600, folder

@@ -52,12 +52,16 @@ def test_host_vars_check_host_keys_strictly():
     hv = inventory.host_vars(NODES[0])
     assert hv["ansible_host"] == "172.29.0.2"
     assert hv["ansible_ssh_common_args"] == (
-        "-o 'UserKnownHostsFile=/k/known hosts' -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes"
+        "-o 'UserKnownHostsFile=/k/known hosts' -o GlobalKnownHostsFile=/dev/null"
+        " -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes"
     )
-    assert inventory.host_vars(NODES[1]) == {
+    assert inventory.host_vars(NODES[1], known_hosts=Path("/p/.cloudy/known_hosts")) == {
         "ansible_host": "10.1.2.3",
         "ansible_user": "root",
         "ansible_port": 2222,
+        "ansible_host_key_checking": True,
+        "ansible_ssh_common_args": "-o UserKnownHostsFile=/p/.cloudy/known_hosts"
+        " -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes",
     }
 
 
@@ -78,8 +82,9 @@ def test_host_vars_follow_the_contract():
     assert list(h) == ["box", "can-radio", "lab-1"]  # inventory names are the planned host names
     assert h["lab-1"] == {
         "ansible_host": "172.29.0.2",
-        "ansible_ssh_common_args": "-o 'UserKnownHostsFile=/k/known hosts' -o StrictHostKeyChecking=yes"
-        " -o IdentitiesOnly=yes",
+        "ansible_host_key_checking": True,
+        "ansible_ssh_common_args": "-o 'UserKnownHostsFile=/k/known hosts' -o GlobalKnownHostsFile=/dev/null"
+        " -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes",
         "ansible_ssh_private_key_file": "/k/id",  # the node's own key wins over the spec's
         "ansible_user": "admin",  # the spec's default
         "cloudy_node_name": "lab-1",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cloudy_deploy import inventory, lock, sources, spec
+from cloudy_deploy import hostkeys, inventory, lock, sources, spec
 from cloudy_deploy.plan import make_plan
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,7 +82,7 @@ def plan_and_write(project: Path) -> Path:
     found = sources.collect(the_spec.sources, project, project)
     the_plan = make_plan(found.nodes, the_spec, lock.load(project / lock.LOCK_FILE, the_spec))
     lock.save(the_plan.lock, project / lock.LOCK_FILE)
-    inventory.write(the_plan, the_spec, project / "inv")
+    inventory.write(the_plan, the_spec, project / "inv", hostkeys.project_known_hosts(project))
     return project / "inv"
 
 
@@ -100,7 +100,12 @@ def test_plugin_gives_the_same_inventory_as_the_files(project):
     assert hostvars["box1"]["ansible_ssh_private_key_file"] == str(project / "keys/id_ed25519")
     assert hostvars["box1"]["note"] == "{{ not a template }}"
     assert hostvars["box2"]["ansible_port"] == 2222
+    # Strict against the project's known_hosts, also when ANSIBLE_HOST_KEY_CHECKING is False (AWX).
     assert "StrictHostKeyChecking=yes" in hostvars["box2"]["ansible_ssh_common_args"]
+    assert "UserKnownHostsFile=/k/known_hosts" in hostvars["box2"]["ansible_ssh_common_args"]  # its own
+    known = project / ".cloudy" / "known_hosts"
+    assert f"UserKnownHostsFile={known}" in hostvars["box1"]["ansible_ssh_common_args"]
+    assert hostvars["box1"]["ansible_host_key_checking"] is True
     assert hostvars["lab-10"]["tinc_topology"] == "spine"
     assert plugin["tahoe_introducer"]["hosts"] == ["box1"]
     assert len(plugin["tahoe_storage"]["hosts"]) == 2

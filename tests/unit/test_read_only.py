@@ -12,6 +12,7 @@ from cloudy_deploy import runner, runs
 from cloudy_deploy.cli import cloud, run
 from cloudy_deploy.cli.services import services as services_command
 from cloudy_deploy.events import HostStats
+from tests.conftest import record_host_keys
 
 app = typer.Typer()
 app.command()(cloud.plan)
@@ -28,6 +29,7 @@ def project(tmp_path):
     home.mkdir()
     (home / "cloudy.yml").write_text("cloud: svc\nsources:\n  - static: nodes.yml\n")
     write_nodes(home, 1, 2, 3)
+    record_host_keys(home, *(f"10.1.2.{i}" for i in range(1, 5)))
     return home
 
 

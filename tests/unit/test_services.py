@@ -16,6 +16,7 @@ from cloudy_deploy.cli.services import services as services_command
 from cloudy_deploy.errors import BadInput
 from cloudy_deploy.events import HostStats
 from cloudy_deploy.sources.mdns_records import MdnsRecord, parse_avahi_browse, record_from_info
+from tests.conftest import record_host_keys
 
 BROWSE = [
     "+;cloud;IPv4;box-10;_ssh._tcp;local",
@@ -205,6 +206,7 @@ def project(tmp_path):
     (home / "cloudy.yml").write_text("cloud: svc\nsources:\n  - static: nodes.yml\n")
     nodes = "".join(f"  - {{name: b{i}, address: 10.1.2.{i}}}\n" for i in (1, 2, 3, 4))
     (home / "nodes.yml").write_text("nodes:\n" + nodes)
+    record_host_keys(home, *(f"10.1.2.{i}" for i in (1, 2, 3, 4)))
     return home
 
 
@@ -292,7 +294,8 @@ def test_bad_input_writes_nothing(monkeypatch, project, args, fragment):
     result = CliRunner().invoke(app, ["services", *args, "--home", str(project)])
     assert isinstance(result.exception, BadInput) and fragment in str(result.exception)
     assert calls == []
-    assert sorted(p.name for p in project.iterdir()) == ["cloudy.yml", "nodes.yml"]
+    written = sorted(p.relative_to(project).as_posix() for p in project.rglob("*"))
+    assert written == [".cloudy", ".cloudy/known_hosts", "cloudy.yml", "nodes.yml"]
 
 
 def test_no_box_runs_avahi(monkeypatch, project):
@@ -384,4 +387,5 @@ def test_local_browse_on_the_loopback_only(project):
     assert one.exit_code == 0, one.output
     assert [r["name"] for r in json.loads(one.stdout)] == ["Web on lo-svc1"]
     assert "zeroconf" in every.stderr
-    assert sorted(p.name for p in project.iterdir()) == ["cloudy.yml", "nodes.yml"]  # --local writes nothing
+    written = sorted(p.relative_to(project).as_posix() for p in project.rglob("*"))
+    assert written == [".cloudy", ".cloudy/known_hosts", "cloudy.yml", "nodes.yml"]  # --local writes nothing

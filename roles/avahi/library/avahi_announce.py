@@ -5,6 +5,7 @@
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
 from ansible.module_utils.basic import AnsibleModule
@@ -30,8 +31,11 @@ options:
   owner: {description: who announces these entries (a role name), type: str, required: true}
   services:
     description:
-      - entries with name, type, port, and optionally txt (dict), unit, instance
+      - entries with name, type, port, and optionally txt (dict), unit, instance, secret_txt
       - name is the file name; instance the announced instance name (C(%h) is the host name)
+      - secret_txt lists the TXT keys whose values are secrets (a Tahoe FURL): announced as they
+        are, but masked in this module's results (invocation, diff), as Ansible masks no_log
+        values, also when the definition is withdrawn later
     type: list
     elements: dict
     default: []
@@ -62,6 +66,9 @@ SECTIONS = {"service": "Service", "socket": "Socket"}
 HEAD = "<!-- Written by cloudy-deploy (role avahi): edits are overwritten. -->"
 OWNER_LINE = re.compile(r"^<!-- cloudy-owner: (\S+) -->$", re.M)
 UNIT_LINE = re.compile(r"^<!-- cloudy-unit: (\S*) -->$", re.M)
+SECRET_LINE = re.compile(r"^<!-- cloudy-secret-txt: (\S*) -->$", re.M)
+SECRET_KEY = re.compile(r"^[!-<>-~]+$")  # printable ASCII but '=': a TXT key
+MASK = "********"  # what Ansible shows for a no_log value
 DROPIN_HEAD = "# Written by cloudy-deploy (role avahi): edits are overwritten.\n"
 
 
@@ -105,9 +112,11 @@ def normalise(entry: dict) -> dict:
     name = str(entry.get("name") or "")
     if not NAME.match(name):
         raise Invalid(f"service name {name!r}: letters, digits, '_', '.', '-' (at most 63), no '/'")
-    unknown = set(entry) - {"name", "type", "port", "txt", "unit", "instance"}
+    unknown = set(entry) - {"name", "type", "port", "txt", "unit", "instance", "secret_txt"}
     if unknown:
-        raise Invalid(f"{name}: unknown keys {sorted(unknown)} (name, type, port, txt, unit, instance)")
+        raise Invalid(
+            f"{name}: unknown keys {sorted(unknown)} (name, type, port, txt, unit, instance, secret_txt)"
+        )
     stype = str(entry.get("type") or "")
     if not TYPE.match(stype):
         raise Invalid(f"{name}: type {stype!r} must look like _name._tcp or _name._udp")
@@ -127,7 +136,45 @@ def normalise(entry: dict) -> dict:
         "txt": txt_strings(entry.get("txt"), name),
         "unit": unit_name(entry.get("unit")),
         "instance": instance,
+        "secret_txt": secret_keys(entry),
     }
+
+
+def secret_keys(entry: dict) -> list[str]:
+    """The TXT keys of an entry whose values are secrets (its secret_txt), sorted."""
+    keys = entry.get("secret_txt") or []
+    if not isinstance(keys, list) or not all(isinstance(k, str) and SECRET_KEY.match(k) for k in keys):
+        raise Invalid(f"{entry.get('name')}: secret_txt must be a list of TXT keys (printable ASCII, no '=')")
+    return sorted(set(keys))
+
+
+def secret_values(entries: list) -> set[str]:
+    """The values of the secret TXT keys of raw entries, as given and as written into XML."""
+    found = set()
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("txt"), dict):
+            continue
+        keys = entry.get("secret_txt") if isinstance(entry.get("secret_txt"), list) else []
+        for key in keys:
+            value = entry["txt"].get(key)
+            if value not in (None, ""):
+                found |= {str(value), escape(str(value))}
+    return found
+
+
+def redact(text: str, keys: Iterable[str] = ()) -> str:
+    """A definition with the values of its secret TXT keys (its own cloudy-secret-txt comment, and
+    KEYS) masked: what diffs show."""
+    marked = SECRET_LINE.search(text)
+    secret = set(keys) | set(marked.group(1).split(",") if marked and marked.group(1) else [])
+    if not secret:
+        return text
+
+    def mask(m: re.Match) -> str:
+        key = m.group(2)
+        return f"{m.group(1)}{key}={MASK}{m.group(4)}" if key in secret else m.group(0)
+
+    return re.sub(r"(<txt-record>)([^=<]*)(=[^<]*)(</txt-record>)", mask, text)
 
 
 def render(owner: str, svc: dict) -> str:
@@ -140,6 +187,7 @@ def render(owner: str, svc: dict) -> str:
         f"<!-- Announced {when}; see docs/avahi.md. -->",
         f"<!-- cloudy-owner: {owner} -->",
         f"<!-- cloudy-unit: {svc['unit']} -->",
+        *([f"<!-- cloudy-secret-txt: {','.join(svc['secret_txt'])} -->"] if svc["secret_txt"] else []),
         "<service-group>",
         f"  <name{wildcards}>{escape(svc['instance'])}</name>",
         "  <service>",
@@ -212,6 +260,8 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
+    # Masked wherever this module's result shows them (module_args, diff), before anything can fail.
+    module.no_log_values.update(secret_values(p["services"]))
     owner, folder, check = p["owner"], p["definitions_dir"], module.check_mode
     if not OWNER.match(owner) or "--" in owner:
         module.fail_json(msg=f"owner {owner!r}: letters, digits, '_', '.', '-' (not '--')")
@@ -244,19 +294,20 @@ def main() -> None:
             text, old = render(owner, svc), read(path)
             if text != old:
                 written.append(svc["name"])
-                diffs.append(
-                    {"before": old or "", "after": text, "before_header": path, "after_header": path}
-                )
+                before, after = redact(old or "", svc["secret_txt"]), redact(text)
+                diffs.append({"before": before, "after": after, "before_header": path, "after_header": path})
                 if not check:
                     write_atomic(path, text)
         mine = [n for n, (o, _) in existing.items() if o == owner]
         gone = [n for n in mine if n not in names] if p["exclusive"] else []
     else:
         gone = [n for n in names if n in existing]
+    marked = {s["name"]: s["secret_txt"] for s in wanted}
     for name in gone:
         path = os.path.join(folder, name + ".service")
         removed.append(name)
-        diffs.append({"before": read(path) or "", "after": "", "before_header": path, "after_header": path})
+        before = redact(read(path) or "", marked.get(name, []))
+        diffs.append({"before": before, "after": "", "before_header": path, "after_header": path})
         if not check:
             os.unlink(path)
 
