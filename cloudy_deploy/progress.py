@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -13,6 +14,7 @@ from cloudy_deploy.events import HostStats, RunProgress
 from cloudy_deploy.runs import RunRecord
 from cloudy_deploy.ui import err
 
+RETRIED = ("deploy", "up")  # commands whose failed hosts `deploy --retry-failed` runs again
 MAX_LIVE_HOSTS = 30  # beyond this the live table shows the hosts with trouble first
 
 
@@ -36,12 +38,23 @@ def _host_table(hosts: dict[str, HostStats], title: str | None = None, limit: in
 
 
 def print_recap(record: RunRecord, console: Console = err) -> None:
-    """The recap table, then each failed host's failing task and message, in words."""
+    """The recap table, the roles' warnings (once each), then each failed host's failing task and
+    message, in words; an unreachable host is named as such."""
     title = f"run {record.id} ({record.command}): {record.status}, {record.seconds:.0f} s"
     console.print(_host_table(record.hosts, title=title))
+    warned = dict.fromkeys(w for h in record.hosts.values() for w in h.warnings)
+    for text in warned:
+        console.print(f"[yellow]warning[/]: {escape(text)}", soft_wrap=True, highlight=False)
     for name, h in record.hosts.items():
+        if h.unreachable:
+            hint = "; `cloudy deploy --retry-failed` runs it again" if record.command in RETRIED else ""
+            console.print(
+                f"[bold red]{escape(name)}[/]: unreachable, it did not answer over SSH{hint}",
+                soft_wrap=True,
+                highlight=False,
+            )
         for failure in h.failures:
-            console.print(f"[bold red]{name}[/]: {failure}", soft_wrap=True, highlight=False)
+            console.print(f"[bold red]{escape(name)}[/]: {escape(failure)}", soft_wrap=True, highlight=False)
     if record.error:
         console.print(f"the playbook did not run: {record.error}", soft_wrap=True, markup=False)
 
