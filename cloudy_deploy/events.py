@@ -126,6 +126,10 @@ class RunProgress:
         for name, stats in self.recap.items():
             seen = self.hosts.get(name, HostStats())
             stats.failures, stats.warnings = seen.failures, seen.warnings
+            if stats.success and stats.failures:
+                # Ansible counted them as ignored (e.g. ignore_unreachable on a delegated task).
+                stats.warnings = stats.warnings + [f"{name}: ignored: {f}" for f in stats.failures]
+                stats.failures = []
         return self.recap
 
 

@@ -171,3 +171,16 @@ def test_an_old_run_record_without_warnings_still_loads():
         "a": {"ok": 1, "changed": 0, "failed": 0, "unreachable": 0, "skipped": 0, "failures": []}
     }
     assert RunRecord.from_json(data).hosts["a"].warnings == []
+
+
+def test_an_ignored_unreachable_delegation_is_a_warning_not_a_failure():
+    prog = RunProgress()
+    res = {
+        "unreachable": True,
+        "results": [{"item": "gone", "unreachable": True, "msg": "Connection refused"}],
+    }
+    prog.apply({"event": "runner_on_unreachable", "event_data": {"host": "here", "task": "Read", "res": res}})
+    prog.apply({"event": "playbook_on_stats", "event_data": {"ok": {"here": 1}, "ignored": {"here": 1}}})
+    final = prog.final()["here"]
+    assert final.success and final.failures == []
+    assert final.warnings == ["here: ignored: Read: unreachable: item gone: Connection refused"]

@@ -47,13 +47,18 @@ def test_a_host_file_carries_its_record_and_reads_back():
     for record in (rec(1), rec(2, address="")):
         data = tb.host_file(record)
         assert b"PRIVATE" not in data and data.count(b"Address") == (1 if record["address"] else 0)
-        assert tb.parse_host_file(data) == record
+        assert tb.parse_host_file(record["name"], data) == record
 
 
 def test_files_that_are_no_record_of_ours_are_ignored():
-    assert tb.parse_host_file(b"Address = 1.2.3.4\nPort = 655\n" + KEY.format(n=1).encode()) is None
-    assert tb.parse_host_file(b"\xff\xfe") is None
-    assert tb.parse_host_file(tb.host_file(rec(1)).replace(b'{"host"', b"{broken")) is None
+    good = tb.host_file(rec(1))
+    assert tb.parse_host_file("hand", b"Address = 1.2.3.4\nPort = 655\n" + KEY.format(n=1).encode()) is None
+    assert tb.parse_host_file("box_1", b"\xff\xfe") is None
+    assert tb.parse_host_file("box_1", good.replace(b'{"host"', b"{broken")) is None
+    assert tb.parse_host_file("box_1", good.replace(b"Port = 655", b"Port = x")) is None
+    assert tb.parse_host_file("box_1", good.replace(b'"host": "box-1"', b'"host": 7')) is None
+    # A record that names another node than its file (a box forging a peer's entry) is not taken.
+    assert tb.parse_host_file("box_2", good) is None
 
 
 def test_a_member_nobody_knows_is_left_out_with_a_warning():

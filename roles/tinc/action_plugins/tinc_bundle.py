@@ -101,35 +101,43 @@ def topology(
     return kind, spine_names, nodes
 
 
-def parse_host_file(data: bytes) -> dict | None:
-    """The public record a host file written by host_file() carries; None for any other file."""
+def parse_host_file(name: str, data: bytes) -> dict | None:
+    """The public record the host file NAME written by host_file() carries; None for any other
+    file (hand-made nodes, or a record that does not name this file's node)."""
     try:
         text = data.decode()
     except UnicodeDecodeError:
         return None
-    record: dict = {}
+    record: dict = {"address": "", "port": 655}
+    tag: dict = {}
     key: list[str] = []
     for line in text.splitlines():
         if line.startswith(RECORD_TAG):
             try:
-                record.update(json.loads(line[len(RECORD_TAG) :]))
+                tag = json.loads(line[len(RECORD_TAG) :])
             except ValueError:
                 return None
         elif key or line.startswith("-----BEGIN RSA PUBLIC KEY-----"):
             key.append(line)
         elif "=" in line and not line.lstrip().startswith("#"):
-            name, value = (x.strip() for x in line.split("=", 1))
-            if name.lower() == "address" and "address" not in record:
+            field, value = (x.strip() for x in line.split("=", 1))
+            if field.lower() == "address":
                 record["address"] = value
-            elif name.lower() == "port":
-                record["port"] = int(value) if value.isdigit() else value
-    if not record.get("host") or not record.get("name") or not key:
+            elif field.lower() == "port":
+                if not value.isdigit():
+                    return None
+                record["port"] = int(value)
+    if not isinstance(tag, dict) or tag.get("name") != name or not key:
         return None
-    record.setdefault("address", "")
-    record.setdefault("port", 655)
-    record.setdefault("overlay_ip", "")
-    record["key"] = "\n".join(key).strip() + "\n"
-    return record
+    if not all(isinstance(tag.get(k), str) for k in ("host", "overlay_ip")) or not tag["host"]:
+        return None
+    return {
+        **record,
+        "host": tag["host"],
+        "name": name,
+        "overlay_ip": tag["overlay_ip"],
+        "key": "\n".join(key).strip() + "\n",
+    }
 
 
 def unpack(archive: bytes) -> dict[str, bytes]:
@@ -168,8 +176,8 @@ def held_records(held: list[tuple[str, str]]) -> tuple[dict[str, dict], dict[str
             display.warning(f"tinc: ignoring the unreadable host file archive of {box}: {exc}")
             continue
         archives[box] = archive
-        for data in files.values():
-            record = parse_host_file(data)
+        for name, data in files.items():
+            record = parse_host_file(name, data)
             if record is None:
                 continue
             text = json.dumps(record, sort_keys=True)

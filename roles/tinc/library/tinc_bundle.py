@@ -68,7 +68,7 @@ author: cloudy-deploy
 """
 
 RETURN = r"""
-archive: {description: "path of the archive in Ansible's temporary folder of the run", type: str, returned: always}
+archive: {description: "the archive's path, in Ansible's temporary folder", type: str, returned: always}
 push: {description: members outside the play that hold an older archive, type: list, returned: always}
 cloudy_warnings: {description: the warnings (members left out), type: list, returned: always}
 host_files: {description: names of the host files in the archive, type: list, returned: always}
