@@ -19,6 +19,7 @@ class HostStats:
     unreachable: int = 0
     skipped: int = 0
     failures: list[str] = field(default_factory=list)  # "task: message", in words
+    warnings: list[str] = field(default_factory=list)  # what a role warns about (`cloudy_warnings`), in words
 
     @property
     def success(self) -> bool:
@@ -106,6 +107,9 @@ class RunProgress:
             return None
         res = data.get("res") or {}
         stats = self.host(host)
+        for text in res.get("cloudy_warnings") or []:
+            if _squash(text) not in stats.warnings:
+                stats.warnings.append(_squash(text))
         if kind == "runner_on_ok":
             msg = res.get("msg")
             if isinstance(msg, Mapping) and isinstance(msg.get("cloudy_report"), Mapping):
@@ -145,7 +149,12 @@ class RunProgress:
         if self.recap is None:
             return self.hosts
         for name, stats in self.recap.items():
-            stats.failures = self.hosts.get(name, HostStats()).failures
+            seen = self.hosts.get(name, HostStats())
+            stats.failures, stats.warnings = seen.failures, seen.warnings
+            if stats.success and stats.failures:
+                # Ansible counted them as ignored (e.g. ignore_unreachable on a delegated task).
+                stats.warnings = stats.warnings + [f"{name}: ignored: {f}" for f in stats.failures]
+                stats.failures = []
         return self.recap
 
 

@@ -13,6 +13,7 @@ from cloudy_deploy.events import HostStats, RunProgress
 from cloudy_deploy.runs import RunRecord
 from cloudy_deploy.ui import PlainTable, err, plain
 
+RETRIED = ("deploy", "up")  # commands whose failed hosts `deploy --retry-failed` runs again
 MAX_LIVE_HOSTS = 30  # beyond this the live table shows the hosts with trouble first
 
 
@@ -38,10 +39,20 @@ def _host_table(
 
 
 def print_recap(record: RunRecord, console: Console = err) -> None:
-    """The recap table, then each failed host's failing task and message, in words."""
+    """The recap table, the roles' warnings (once each), then each failed host's failing task and
+    message, in words; an unreachable host is named as such."""
     title = f"run {record.id} ({record.command}): {record.status}, {record.seconds:.0f} s"
     console.print(_host_table(record.hosts, title=title))
+    warned = dict.fromkeys(w for h in record.hosts.values() for w in h.warnings)
+    for text in warned:
+        console.print(Text.assemble(plain("warning", "yellow"), plain(f": {text}")), soft_wrap=True)
     for name, h in record.hosts.items():
+        if h.unreachable:
+            hint = "; `cloudy deploy --retry-failed` runs it again" if record.command in RETRIED else ""
+            console.print(
+                Text.assemble(plain(name, "bold red"), plain(f": unreachable, it did not answer over SSH{hint}")),
+                soft_wrap=True,
+            )
         for failure in h.failures:
             # Host names and the boxes' messages are text, not markup.
             console.print(Text.assemble(plain(name, "bold red"), plain(f": {failure}")), soft_wrap=True)

@@ -136,3 +136,51 @@ def test_live_display_shows_play_task_and_host_counts(replay):
     assert "Every kind of result > After the failure" in text
     assert "6/6" in text
     assert "events-2" in text and "gone" in text
+
+
+def test_a_roles_warning_reaches_the_recap_once_and_an_unreachable_box_is_named(replay):
+    prog, _ = replay
+    warning = "tinc: no public key yet for gone (not reached in this run, never in the mesh before): left out"
+    bundle = {
+        "event": "runner_on_ok",
+        "event_data": {
+            "host": "events-1",
+            "task": "Assemble",
+            "res": {"changed": False, "cloudy_warnings": [warning]},
+        },
+    }
+    prog.apply(bundle)
+    prog.apply(bundle)  # the same warning twice (e.g. two plays) is shown once
+    record = record_of(prog)
+    assert record.hosts["events-1"].warnings == [warning]
+    assert RunRecord.from_json(json.loads(json.dumps(record.to_json()))).hosts["events-1"].warnings == [
+        warning
+    ]
+    buf = io.StringIO()
+    displays.print_recap(record, Console(file=buf, width=300))
+    text = buf.getvalue()
+    assert text.count(f"warning: {warning}") == 1
+    assert (
+        "gone: unreachable, it did not answer over SSH; `cloudy deploy --retry-failed` runs it again" in text
+    )
+
+
+def test_an_old_run_record_without_warnings_still_loads():
+    data = {"id": "r0", "command": "deploy", "playbook": "site.yml", "started": 0.0}
+    data["hosts"] = {
+        "a": {"ok": 1, "changed": 0, "failed": 0, "unreachable": 0, "skipped": 0, "failures": []}
+    }
+    assert RunRecord.from_json(data).hosts["a"].warnings == []
+
+
+def test_an_ignored_unreachable_delegation_is_a_warning_not_a_failure():
+    prog = RunProgress()
+    res = {
+        "unreachable": True,
+        "results": [{"item": "gone", "unreachable": True, "msg": "Connection refused"}],
+    }
+    prog.apply({"event": "runner_on_unreachable", "event_data": {"host": "here", "task": "Read", "res": res}})
+    prog.apply({"event": "playbook_on_stats", "event_data": {"ok": {"here": 1}, "ignored": {"here": 1}}})
+    final = prog.final()["here"]
+    assert final.success and final.failures == []
+    assert final.warnings == ["here: ignored: Read: unreachable: item gone: Connection refused"]

@@ -2,19 +2,22 @@
 """Controller side of the tinc role: host files, their archive and the topology, once per run.
 
 Runs in the controller's Ansible process (an action plugin: no module is sent
-anywhere). The pure functions below are also what benchmarks/tinc_scale.py
-measures.
+anywhere). It keeps no state on the controller: the records of members outside
+the run come from the host files the boxes hold. The pure functions below are
+also what benchmarks/tinc_scale.py measures.
 """
 
+import base64
 import gzip
+import hashlib
 import io
 import ipaddress
 import json
 import os
 import re
 import tarfile
-import tempfile
 
+from ansible import constants as C
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
@@ -24,8 +27,9 @@ display = Display()
 
 NAME = re.compile(r"^[A-Za-z0-9_]+$")
 HEADER = "# tinc host file of {name}, written by cloudy-deploy (role tinc): edits are overwritten.\n"
-MEMBERS_FILE = "members.json"
-ARCHIVE = "hosts.tar.gz"
+# The record behind a host file, as a comment tinc ignores: how a later run that does not reach
+# this node still knows its inventory name and overlay IP.
+RECORD_TAG = "# cloudy-record: "
 
 
 # --- pure functions -------------------------------------------------------
@@ -34,6 +38,8 @@ ARCHIVE = "hosts.tar.gz"
 def host_file(record: dict) -> bytes:
     """The host file of one node: Address (unless behind NAT), Port, public key."""
     lines = [HEADER.format(name=record["name"])]
+    tag = {"host": record["host"], "name": record["name"], "overlay_ip": record.get("overlay_ip") or ""}
+    lines.append(RECORD_TAG + json.dumps(tag, sort_keys=True) + "\n")
     if record.get("address"):
         lines.append(f"Address = {record['address']}\n")
     lines.append(f"Port = {int(record['port'])}\n")
@@ -95,11 +101,103 @@ def topology(
     return kind, spine_names, nodes
 
 
-def resolve_members(
-    members: list[str], fresh: list[dict], cached: dict[str, dict], removed: list[str], allow_missing: bool
-) -> tuple[list[dict], list[str], list[str]]:
-    """The record of every member: from this run, else from the last run's record.
+def parse_host_file(name: str, data: bytes) -> dict | None:
+    """The public record the host file NAME written by host_file() carries; None for any other
+    file (hand-made nodes, or a record that does not name this file's node)."""
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        return None
+    record: dict = {"address": "", "port": 655}
+    tag: dict = {}
+    key: list[str] = []
+    for line in text.splitlines():
+        if line.startswith(RECORD_TAG):
+            try:
+                tag = json.loads(line[len(RECORD_TAG) :])
+            except ValueError:
+                return None
+        elif key or line.startswith("-----BEGIN RSA PUBLIC KEY-----"):
+            key.append(line)
+        elif "=" in line and not line.lstrip().startswith("#"):
+            field, value = (x.strip() for x in line.split("=", 1))
+            if field.lower() == "address":
+                record["address"] = value
+            elif field.lower() == "port":
+                if not value.isdigit():
+                    return None
+                record["port"] = int(value)
+    if not isinstance(tag, dict) or tag.get("name") != name or not key:
+        return None
+    if not all(isinstance(tag.get(k), str) for k in ("host", "overlay_ip")) or not tag["host"]:
+        return None
+    return {
+        **record,
+        "host": tag["host"],
+        "name": name,
+        "overlay_ip": tag["overlay_ip"],
+        "key": "\n".join(key).strip() + "\n",
+    }
 
+
+def unpack(archive: bytes) -> dict[str, bytes]:
+    """The files of a host file archive (the top level only)."""
+    files: dict[str, bytes] = {}
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        for member in tar.getmembers():
+            handle = tar.extractfile(member) if member.isfile() else None
+            if handle is not None and NAME.match(member.name):
+                files[member.name] = handle.read()
+    return files
+
+
+def slurped(held: list) -> list[tuple[str, str]]:
+    """(box, base64 archive) from [box, slurp result] pairs; boxes without one (new, down) are left out."""
+    pairs = []
+    for box, res in held:
+        if isinstance(res, dict) and res.get("content") and not (res.get("failed") or res.get("unreachable")):
+            pairs.append((to_text(box), to_text(res["content"])))
+    return pairs
+
+
+def held_records(held: list[tuple[str, str]]) -> tuple[dict[str, dict], dict[str, bytes]]:
+    """What the boxes hold: each member's record by majority of the archives read, and each archive.
+
+    held: (box, base64 of the archive last delivered to that box). A box's own archive wins a tie
+    about its own record.
+    """
+    votes: dict[str, dict[str, list]] = {}
+    archives: dict[str, bytes] = {}
+    for box, raw in held:
+        try:
+            archive = base64.b64decode(raw, validate=True)
+            files = unpack(archive)
+        except (ValueError, OSError, tarfile.TarError, EOFError) as exc:
+            display.warning(f"tinc: ignoring the unreadable host file archive of {box}: {exc}")
+            continue
+        archives[box] = archive
+        for name, data in files.items():
+            record = parse_host_file(name, data)
+            if record is None:
+                continue
+            text = json.dumps(record, sort_keys=True)
+            entry = votes.setdefault(record["host"], {}).setdefault(text, [0, False])
+            entry[0] += 1
+            entry[1] |= record["host"] == box
+    chosen = {
+        host: json.loads(max(texts.items(), key=lambda kv: (kv[1][0], kv[1][1]))[0])
+        for host, texts in votes.items()
+    }
+    return chosen, archives
+
+
+def resolve_members(
+    members: list[str], fresh: list[dict], held: dict[str, dict], removed: list[str], allow_missing: bool
+) -> tuple[list[dict], list[str], list[str]]:
+    """The record of every member: from this run, else from the host files the boxes hold.
+
+    A member with neither (a new box that is down or failed before its key was read) is left out
+    with a warning, or fails the run when allow_missing is false.
     Returns (records sorted by name, names of removed nodes, warnings).
     """
     by_host = {r["host"]: r for r in fresh if r.get("key")}
@@ -107,7 +205,7 @@ def resolve_members(
     matched: set[str] = set()
     records, removed_names, warnings, missing = [], set(), [], []
     for host in members:
-        record = by_host.get(host) or cached.get(host)
+        record = by_host.get(host) or held.get(host)
         if host in gone or (record and record["name"] in gone):
             matched.add(host)
             if record:
@@ -123,11 +221,17 @@ def resolve_members(
     removed_names -= {r["name"] for r in records}
     if missing:
         text = (
-            f"no public key known for {', '.join(missing)}: they are in the mesh group but were not "
-            "in this run and no earlier run recorded them; run playbooks/mesh.yml over all nodes"
+            f"tinc: no public key yet for {', '.join(missing)} (not reached in this run, never in the "
+            "mesh before): left out of the mesh for now; the next run that reaches "
+            f"{'it' if len(missing) == 1 else 'them'} adds {'it' if len(missing) == 1 else 'them'} "
+            "(cloudy deploy --retry-failed)"
         )
         if not allow_missing:
-            raise ValueError(text)
+            raise ValueError(
+                f"no public key yet for {', '.join(missing)} (not reached in this run, never in the mesh "
+                "before) and tinc_require_all_members is true: make the box reachable and run again, or "
+                "set it false to form the mesh without it"
+            )
         warnings.append(text)
     seen: dict[str, str] = {}
     for r in records:
@@ -167,54 +271,20 @@ def bundle(records: list[dict], extra: dict[str, bytes]) -> tuple[dict[str, byte
     return files, pack(files)
 
 
-# --- the controller's record (public material only) --------------------------
+def outdated(outside: list[str], archives: dict[str, bytes], archive: bytes, left: set[str]) -> list[str]:
+    """Members outside the play that answered, are in the mesh (not in LEFT: removed or unknown)
+    and hold another archive: they get the new one."""
+    return [h for h in outside if h in archives and h not in left and archives[h] != archive]
 
 
-def _write_if_changed(path: str, data: bytes) -> bool:
-    try:
-        with open(path, "rb") as f:
-            if f.read() == data:
-                return False
-    except FileNotFoundError:
-        pass
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return True
-
-
-def load_cache(dest: str) -> dict[str, dict]:
-    try:
-        with open(os.path.join(dest, MEMBERS_FILE)) as f:
-            return {r["host"]: r for r in json.load(f)["members"]}
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        display.warning(f"tinc: ignoring the unreadable {dest}/{MEMBERS_FILE}: {exc}")
-        return {}
-
-
-def save(dest: str, records: list[dict], files: dict[str, bytes], archive: bytes) -> bool:
-    """dest/hosts/NAME for every host file, dest/hosts.tar.gz, dest/members.json."""
-    hosts = os.path.join(dest, "hosts")
-    os.makedirs(hosts, mode=0o755, exist_ok=True)
-    changed = False
-    for name, data in files.items():
-        changed |= _write_if_changed(os.path.join(hosts, name), data)
-    for name in os.listdir(hosts):
-        if name not in files:
-            os.unlink(os.path.join(hosts, name))
-            changed = True
-    changed |= _write_if_changed(os.path.join(dest, ARCHIVE), archive)
-    members = {
-        "comment": "Public records of the mesh's nodes, from the last run of the role tinc. No secrets.",
-        "members": records,
-    }
-    body = (json.dumps(members, indent=1) + "\n").encode()
-    changed |= _write_if_changed(os.path.join(dest, MEMBERS_FILE), body)
-    return changed
+def scratch_archive(archive: bytes) -> str:
+    """The archive in Ansible's own temporary folder for this run (removed when the run ends):
+    the copy task needs a file, and nothing may stay on the controller."""
+    path = os.path.join(C.DEFAULT_LOCAL_TMP, f"tinc-hosts-{hashlib.sha256(archive).hexdigest()[:16]}.tar.gz")
+    if not os.path.exists(path):
+        with open(path, "wb") as f:
+            f.write(archive)
+    return path
 
 
 # --- the action ----------------------------------------------------------------
@@ -224,8 +294,9 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(
         (
-            "dest",
             "records",
+            "held",
+            "outside",
             "members",
             "removed",
             "topology",
@@ -240,15 +311,16 @@ class ActionModule(ActionBase):
     def run(self, tmp: str | None = None, task_vars: dict | None = None) -> dict:
         result = super().run(tmp, task_vars)
         a = self._task.args
-        dest = os.path.abspath(os.path.expanduser(to_text(a["dest"])))
         try:
-            os.makedirs(dest, mode=0o755, exist_ok=True)
+            known, archives = held_records(slurped(list(a.get("held") or [])))
+            removed_given = [to_text(n) for n in a.get("removed") or []]
+            members = list(a.get("members") or [])
             records, removed, warnings = resolve_members(
-                list(a.get("members") or []),
+                members,
                 list(a.get("records") or []),
-                load_cache(dest),
-                [to_text(n) for n in a.get("removed") or []],
-                bool(a.get("allow_missing", False)),
+                known,
+                removed_given,
+                bool(a.get("allow_missing", True)),
             )
             extra_dir = to_text(a.get("extra_dir") or "")
             extra = read_extra(os.path.expanduser(extra_dir), {r["name"] for r in records})
@@ -260,19 +332,23 @@ class ActionModule(ActionBase):
                 int(a.get("auto_full_max", 16)),
                 list(a.get("spine_hosts") or []),
             )
-            changed = save(dest, records, files, archive)
+            live = {r["host"] for r in records}
+            push = outdated(list(a.get("outside") or []), archives, archive, set(members) - live)
+            path = scratch_archive(archive)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise AnsibleActionFail(f"tinc: {exc}") from exc
         for text in warnings:
             display.warning(text)
         result.update(
-            changed=changed,
-            archive=os.path.join(dest, ARCHIVE),
+            changed=False,
+            archive=path,
             host_files=sorted(files),
             members=len(records),
             removed=removed,
             topology=kind,
             spines=spines,
             nodes=nodes,
+            push=push,
+            cloudy_warnings=warnings,
         )
         return result

@@ -12,20 +12,32 @@ description:
     Use it with C(run_once).
   - Takes the public records (name, address, port, overlay IP, public key) of
     the boxes of the play, completes them for the members that are not in the
-    play from the record of the last run in I(dest), and writes
-    I(dest)/hosts/NAME, I(dest)/hosts.tar.gz (byte-identical for the same
-    content) and I(dest)/members.json. Only public material.
-  - Returns the ConnectTo list of every member for the chosen topology.
+    play from the host file archives the boxes hold (I(held)), and makes the
+    host files and their archive (byte-identical for the same content). Each
+    host file carries its record as a comment, so a later run reads it back.
+  - Keeps nothing on the controller; the archive lives in Ansible's temporary
+    folder of the run. Only public material.
+  - A member with no known key (a new box not reached in this run) is left
+    out of the archive and of every ConnectTo list, with a warning, unless
+    I(allow_missing) is false.
+  - Returns the ConnectTo list of every member for the chosen topology, and
+    the members outside the play that hold an older archive.
 options:
-  dest:
-    description: controller folder for the host files, the archive and the records
-    type: path
-    required: true
   records:
     description: records returned by tinc_key for the play's boxes
     type: list
     elements: dict
     required: true
+  held:
+    description: "[box, slurp result of the box's delivered archive] pairs (failed or unreachable: ignored)"
+    type: list
+    elements: list
+    default: []
+  outside:
+    description: members outside the play whose archive was read (they may get the new one)
+    type: list
+    elements: str
+    default: []
   members:
     description: inventory names of all the mesh's boxes
     type: list
@@ -49,14 +61,16 @@ options:
     type: path
     default: ''
   allow_missing:
-    description: warn instead of failing for members without a known key (check mode)
+    description: leave members without a known key out with a warning (false fails the run)
     type: bool
-    default: false
+    default: true
 author: cloudy-deploy
 """
 
 RETURN = r"""
-archive: {description: path of the archive on the controller, type: str, returned: always}
+archive: {description: "the archive's path, in Ansible's temporary folder", type: str, returned: always}
+push: {description: members outside the play that hold an older archive, type: list, returned: always}
+cloudy_warnings: {description: the warnings (members left out), type: list, returned: always}
 host_files: {description: names of the host files in the archive, type: list, returned: always}
 nodes: {description: "inventory name -> {name, role, connect_to}", type: dict, returned: always}
 topology: {description: full or spine (auto resolved), type: str, returned: always}
