@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import http.server
-import os
-import shutil
 import threading
-import time
-from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import wait_for
 from tests.browser.local_panel import serve_panel
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 FURL = "pb://" + "c" * 32 + "@tcp:10.99.0.3:3458/swissnum0123"
 HOSTILE = "<script>alert(1)</script>"
 BROWSE = [
@@ -35,38 +29,9 @@ BROWSE = [
 
 
 @pytest.fixture(scope="module")
-def artifacts() -> Path:
-    base = Path(os.environ.get("CLOUDY_ARTIFACTS") or REPO / ".cloudy" / "artifacts")
-    folder = base / "browser" / time.strftime("%Y%m%d-%H%M%S")
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"\nscreenshots: {folder}")
-    return folder
-
-
-@pytest.fixture(scope="module")
 def served(tmp_path_factory):
     with serve_panel(tmp_path_factory.mktemp("panel"), BROWSE) as panel:
         yield panel
-
-
-@pytest.fixture(scope="module")
-def browser():
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not shutil.which(p)]
-    if missing:
-        pytest.fail(f"{', '.join(missing)} missing: apt-get install -y chromium chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--ignore-certificate-errors"):
-        options.add_argument(arg)
-    options.add_argument("--window-size=1280,900")
-    options.add_experimental_option("prefs", {"intl.accept_languages": "en"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(0)
-    yield driver
-    driver.quit()
 
 
 @contextlib.contextmanager
@@ -94,12 +59,6 @@ def evil_site(target: str):
         yield f"http://localhost:{server.server_address[1]}/"
     finally:
         server.shutdown()
-
-
-def wait_for(driver, condition, timeout: float = 15.0):
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, timeout).until(condition)
 
 
 def test_panel_in_a_browser(served, browser, artifacts):
