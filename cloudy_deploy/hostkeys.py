@@ -15,7 +15,7 @@ from typing import Any
 
 from cloudy_deploy.errors import BadInput
 from cloudy_deploy.nodes import Node
-from cloudy_deploy.paths import state_root
+from cloudy_deploy.paths import check_writable, state_root
 from cloudy_deploy.plan import Plan
 from cloudy_deploy.probe import KnownHostsError, host_id, load_host_keys
 
@@ -90,6 +90,7 @@ def _names(names: list[str]) -> str:
 def require_known(the_plan: Plan, limit: str | None, home: Path | None) -> None:
     """Refuse a run before it starts (BadInput) when a box it may reach has no recorded host key."""
     project_file = project_known_hosts(home)
+    check_writable(project_file.parent)  # a state folder that cannot be used is the first thing to fix
     hosts = {h.hostname: h.node for h in the_plan.hosts}
     groups: dict[str, list[str]] = {}
     for h in the_plan.hosts:

@@ -50,7 +50,9 @@ def print_recap(record: RunRecord, console: Console = err) -> None:
         if h.unreachable:
             hint = "; `cloudy deploy --retry-failed` runs it again" if record.command in RETRIED else ""
             console.print(
-                Text.assemble(plain(name, "bold red"), plain(f": unreachable, it did not answer over SSH{hint}")),
+                Text.assemble(
+                    plain(name, "bold red"), plain(f": unreachable, it did not answer over SSH{hint}")
+                ),
                 soft_wrap=True,
             )
         for failure in h.failures:

@@ -79,8 +79,9 @@ def test_screen_takes_only_inventory_addresses_of_the_platform(address, platform
 
 
 def warnings(result: dict) -> list[str]:
-    """The warnings' texts (ansible-core 2.19 returns them as structured events)."""
-    return [w["event"]["msg"] if isinstance(w, dict) else w for w in result.get("warnings", [])]
+    """The warnings the module gave (recorded by run_module: once a test has imported Ansible's
+    controller side, AnsibleModule.warn goes to the display instead of the result)."""
+    return result["_warned"]
 
 
 def run_module(monkeypatch, capsys, announced: list[dict], allow: list[str]) -> tuple[dict, list[str]]:
@@ -103,6 +104,8 @@ def run_module(monkeypatch, capsys, announced: list[dict], allow: list[str]) -> 
     monkeypatch.setattr(wheelhouse_find, "browse", lambda _type: [dict(e) for e in announced])
     monkeypatch.setattr(wheelhouse_find.urllib.request, "urlopen", fake_urlopen)
     monkeypatch.setattr(wheelhouse_find.AnsibleModule, "get_bin_path", lambda self, name: "/usr/bin/" + name)
+    warned: list[str] = []
+    monkeypatch.setattr(wheelhouse_find.AnsibleModule, "warn", lambda self, text: warned.append(text))
     args = {
         "set": "s",
         "platform": PLATFORM,
@@ -113,7 +116,7 @@ def run_module(monkeypatch, capsys, announced: list[dict], allow: list[str]) -> 
     }
     with patch_module_args(args), pytest.raises(SystemExit):
         wheelhouse_find.main()
-    return json.loads(capsys.readouterr().out), asked
+    return {**json.loads(capsys.readouterr().out), "_warned": warned}, asked
 
 
 def test_a_rogue_announcement_is_never_asked_and_warned_about(monkeypatch, capsys):
