@@ -3,6 +3,7 @@
 The CLI calls these; nothing here prints or talks to ansible-runner.
 """
 
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -97,13 +98,22 @@ def scratch_root(project: Project) -> Path:
     return state_root(project.home) / "tmp"
 
 
+# What the tinc role keeps beside the inventory (tinc_controller_dir): the records of the last run.
+CONTROLLER_CACHE = ".cloudy"
+
+
 @contextmanager
-def scratch_inventory(project: Project, the_plan: plan.Plan) -> Iterator[Path]:
+def scratch_inventory(project: Project, the_plan: plan.Plan, with_cache: bool = False) -> Iterator[Path]:
     """The plan's inventory in a folder of its own, removed afterwards: for read-only commands
-    (status, services, deploy --check), which save neither cloudy.lock nor the deploy's inventory."""
+    (status, services, deploy --check), which save neither cloudy.lock nor the deploy's inventory.
+    WITH_CACHE: a copy of the controller-side cache the deploy's inventory holds, so that --check
+    compares with the last run (and any write lands in the copy)."""
     root = scratch_root(project)
     check_writable(root)
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=root, prefix="inventory-") as folder:
+        cache = project.inventory_dir / CONTROLLER_CACHE
+        if with_cache and cache.is_dir():
+            shutil.copytree(cache, Path(folder) / CONTROLLER_CACHE, symlinks=True)
         inventory.write(the_plan, project.spec, Path(folder))
         yield Path(folder)

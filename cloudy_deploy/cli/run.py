@@ -105,7 +105,7 @@ def deploy(
     if check:
         # Changes nothing here either: the plan in memory, on a scratch inventory (like status).
         project, the_plan = planned(home, source)
-        with proj.scratch_inventory(project, the_plan) as scratch:
+        with proj.scratch_inventory(project, the_plan, with_cache=True) as scratch:
             _run(project, "deploy", "site.yml", as_json, len(the_plan.hosts), scratch, **options)
         return
     project, hosts = _refresh(home, source)

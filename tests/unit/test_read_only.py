@@ -147,3 +147,31 @@ def test_deploy_check_runs_site_yml_in_check_mode_on_the_scratch_inventory(proje
     assert call["inventory"].parent == project / ".cloudy" / "tmp"
     assert sorted(p.name for p in (project / ".cloudy").iterdir()) == ["tmp"]
     assert list((project / ".cloudy" / "tmp").iterdir()) == []
+
+
+def test_deploy_check_sees_a_copy_of_the_controller_cache_and_leaves_the_real_one(
+    project, calls, monkeypatch
+):
+    invoke("deploy", "--home", str(project))
+    cache = project / ".cloudy" / "inventory" / ".cloudy" / "tinc" / "svc"
+    cache.mkdir(parents=True)
+    (cache / "b1").write_text("Address = 10.1.2.1\n")
+    seen = {}
+
+    def look(inventory):
+        copy = inventory / ".cloudy" / "tinc" / "svc" / "b1"
+        seen["text"] = copy.read_text()
+        copy.write_text("changed by the run")  # a check run writing its cache writes in the copy
+
+    recorded = run.runner.run_playbook
+
+    def run_playbook(playbook, inventory, display, **kwargs):
+        look(inventory)
+        return recorded(playbook, inventory, display, **kwargs)
+
+    monkeypatch.setattr(run.runner, "run_playbook", run_playbook)
+    before = state(project)
+    invoke("deploy", "--check", "--home", str(project))
+    assert seen["text"] == "Address = 10.1.2.1\n"
+    assert (cache / "b1").read_text() == "Address = 10.1.2.1\n"
+    assert state(project) == before
