@@ -58,3 +58,15 @@ ensure_docker() {
   for _ in $(seq 60); do docker_reachable && return 0; sleep 1; done
   die "dockerd did not come up in 60 s: see /var/log/cloudy-dockerd.log"
 }
+
+# ensure_chromium: Debian's chromium and chromium-driver for the browser tests (Selenium drives them;
+# Playwright's own browser download is out of reach here). As root on Debian, installs them.
+ensure_chromium() {
+  command -v /usr/bin/chromium >/dev/null && command -v /usr/bin/chromedriver >/dev/null && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    die "the browser tests need Debian's chromium and chromium-driver: sudo apt-get install chromium chromium-driver"
+  fi
+  note "installing chromium and chromium-driver from Debian (the browser tests drive them)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    chromium chromium-driver >/dev/null
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every test, in tiers: lint, unit (no containers), lab (containers), molecule (one scenario per role).
+# Every test, in tiers: lint, unit (no containers; then the panel in a real browser), lab (containers), molecule (one scenario per role).
 #   scripts/test.sh            all tiers
 #   scripts/test.sh unit       only the fast tier (also: lint, lab, molecule)
 set -euo pipefail
@@ -12,13 +12,16 @@ export PATH="$VENV/bin:$PATH"
 
 if [ "$tier" = all ] || [ "$tier" = lint ]; then
   note "lint: ruff, ansible-lint (production profile)"
-  ruff check cloudy_deploy plugins tests benchmarks
-  ruff format --check cloudy_deploy plugins tests benchmarks
+  ruff check cloudy_deploy cloudy_panel plugins tests benchmarks
+  ruff format --check cloudy_deploy cloudy_panel plugins tests benchmarks
   ansible-lint
 fi
 if [ "$tier" = all ] || [ "$tier" = unit ]; then
   note "unit tests"
-  pytest -m "not lab and not molecule" tests
+  pytest -m "not lab and not molecule and not browser" tests
+  note "browser tests (Debian's chromium, headless, against the panel on loopback)"
+  ensure_chromium
+  CLOUDY_NO_SKIP=1 pytest -m browser tests
 fi
 if [ "$tier" = all ] || [ "$tier" = lab ] || [ "$tier" = molecule ]; then
   ensure_docker
