@@ -24,7 +24,7 @@ FIRST_PAGE = (
 WARM = "for p in login login static/panel.css; do curl -sk -o /dev/null https://127.0.0.1:7443/$p; done"
 MEMORY = (
     "pid=$(systemctl show -p MainPID --value cloudy-panel.service); "
-    "ps -o user=,rss= -p $pid; awk '/^Pss:/ {print $2}' /proc/$pid/smaps_rollup"
+    "ps -o user:32=,rss= -p $pid; awk '/^Pss:/ {print $2}' /proc/$pid/smaps_rollup"
 )
 
 

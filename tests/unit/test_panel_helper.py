@@ -265,6 +265,8 @@ def test_upgrade_is_a_job_and_busy_while_dpkg_runs(ctx, monkeypatch):
     monkeypatch.setattr(ctx.jobs, "start", lambda kind, argv, env=None: started.append(argv) or "f" * 32)
     assert call(ctx, "system.upgrade") == {"job": "f" * 32}
     assert started[0][:2] == ["apt-get", "-y"]
+    assert code_of(ctx, "system.upgrade", packages=["evil"]) == "bad-args"
+    assert len(started) == 1
     holder = hold_lock(ctx.dpkg_lock)
     try:
         assert code_of(ctx, "system.upgrade") == "busy"
