@@ -210,14 +210,16 @@ class Dns(_Model):
 
 
 # The keys of `services:` that have a role. The plan refuses the others rather than place them and
-# deploy nothing: the change that adds a role adds its name here (webui: and its default with it).
-WITH_ROLES = frozenset({"avahi", "tahoe", "dns"})
+# deploy nothing: the change that adds a role adds its name here.
+WITH_ROLES = frozenset({"avahi", "tahoe", "dns", "webui"})
 
 
 class Services(_Model):
     # Discovery belongs on every box of a Cloudy micro cloud; `none` leaves it out.
     avahi: Literal["all", "none"] = "all"
-    webui: Literal["all", "none"] = "none"  # no role yet
+    # The panel (role webui); `all` puts it on every box. Off by default until installing a
+    # service from it works (the box has no ansible-core yet): see README, "The web panel".
+    webui: Literal["all", "none"] = "none"
     tahoe: Tahoe | None = None
     caracaldb: CaracalDB | None = None
     peerstreamer: PeerStreamer | None = None

@@ -94,14 +94,13 @@ def test_the_subcommands_home_wins_over_the_global_one(project, tmp_path):
 
 
 ROLELESS = [
-    ("  webui: all\n", "services.webui: no role deploys webui yet", "set webui: none"),
     ("  caracaldb: {nodes: 3}\n", "services.caracaldb: no role deploys caracaldb yet", "remove"),
     ("  peerstreamer: {sources: 1}\n", "services.peerstreamer: no role deploys peerstreamer", "remove"),
 ]
 
 
-CASES = [(["plan"], *ROLELESS[0]), (["plan", "--dry-run"], *ROLELESS[2])] + [
-    (command, *ROLELESS[1])
+CASES = [(["plan", "--dry-run"], *ROLELESS[1])] + [
+    (command, *ROLELESS[0])
     for command in (["plan"], ["inventory"], ["deploy"], ["deploy", "--check"], ["status"], ["services"])
 ]
 
@@ -118,15 +117,15 @@ def test_a_service_without_a_role_is_refused_by_every_command_that_plans(
     assert sorted(p.name for p in project.iterdir()) == ["cloudy.yml", "nodes.yml"]
 
 
-def test_webui_none_and_services_with_roles_plan(project):
+def test_webui_and_services_with_roles_plan(project):
     (project / "cloudy.yml").write_text(
-        "cloud: gcodis\nsources:\n  - static: nodes.yml\nservices:\n  webui: none\n  dns: {servers: 1}\n"
+        "cloud: gcodis\nsources:\n  - static: nodes.yml\nservices:\n  webui: all\n  dns: {servers: 1}\n"
         "  tahoe: {shares: {needed: 1, happy: 2, total: 2}}\n"
     )
     result = run_cloudy("plan", "--json", home=project)
     assert result.returncode == 0, result.stderr
     services = {h["name"]: h["services"] for h in json.loads(result.stdout)["hosts"]}
-    assert all("webui" not in s for s in services.values())
+    assert all("webui" in s for s in services.values())
 
 
 def test_the_init_template_plans_and_offers_roleless_services_only_as_comments(home):
@@ -139,4 +138,5 @@ def test_the_init_template_plans_and_offers_roleless_services_only_as_comments(h
     tail = text[text.index("Not yet available") :]
     for name in ("webui", "caracaldb", "peerstreamer"):
         assert f"\n  {name}:" not in text  # never active
+    for name in ("caracaldb", "peerstreamer"):
         assert f"# {name}:" in tail
