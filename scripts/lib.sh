@@ -70,3 +70,15 @@ ensure_chromium() {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     chromium chromium-driver >/dev/null
 }
+
+# ensure_debian_panel_stack: the panel's Python packages as the boxes get them (Debian 12), so the
+# panel's unit tests also run on Flask 2.2 / Flask-Babel 2.0, not only on the venv's newer ones.
+ensure_debian_panel_stack() {
+  /usr/bin/python3 -c 'import flask, flask_wtf, flask_babel, wtforms, cheroot, pytest' 2>/dev/null && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    die "the panel's Debian check needs: sudo apt-get install python3-flask python3-flaskext.wtf python3-flask-babel python3-wtforms python3-cheroot python3-pytest"
+  fi
+  note "installing the panel's Debian packages (python3-flask & co.) for the Debian-stack check"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    python3-flask python3-flaskext.wtf python3-flask-babel python3-wtforms python3-cheroot python3-pytest >/dev/null
+}

@@ -22,6 +22,10 @@ if [ "$tier" = all ] || [ "$tier" = unit ]; then
   note "browser tests (Debian's chromium, headless, against the panel on loopback)"
   ensure_chromium
   CLOUDY_NO_SKIP=1 pytest -m browser tests
+  note "the panel on Debian 12's own python3-flask & co. (what the boxes run)"
+  ensure_debian_panel_stack
+  /usr/bin/python3 -m pytest -p no:cacheprovider -o addopts="" tests/unit/test_panel_web.py \
+    tests/unit/test_panel_web_parts.py tests/unit/test_panel_web_i18n.py tests/unit/test_panel_web_contract.py
 fi
 if [ "$tier" = all ] || [ "$tier" = lab ] || [ "$tier" = molecule ]; then
   ensure_docker
