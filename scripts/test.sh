@@ -12,8 +12,11 @@ export PATH="$VENV/bin:$PATH"
 
 if [ "$tier" = all ] || [ "$tier" = lint ]; then
   note "lint: ruff, ansible-lint (production profile)"
-  ruff check cloudy_deploy cloudy_panel plugins tests benchmarks
-  ruff format --check cloudy_deploy cloudy_panel plugins tests benchmarks
+  # The Python that runs on boxes or in Ansible's process, scripts without .py included.
+  boxside=(roles/*/library/*.py roles/*/action_plugins/*.py roles/tinc/files/tinc-helper
+    roles/avahi_dns/files/avahi-dns roles/dns/files/cloudy-dns-prune roles/tahoe/files/tahoe-wait-listen)
+  ruff check cloudy_deploy cloudy_panel plugins tests benchmarks "${boxside[@]}"
+  ruff format --check cloudy_deploy cloudy_panel plugins tests benchmarks "${boxside[@]}"
   ansible-lint
 fi
 if [ "$tier" = all ] || [ "$tier" = unit ]; then

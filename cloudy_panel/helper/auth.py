@@ -15,11 +15,10 @@ REFUSED = "wrong user name or password, or not a panel administrator"
 
 def check_password(ctx: Context, user: str, password: str) -> None:
     """Raise locked or denied unless USER is an admin whose PASSWORD PAM accepts; count failures."""
-    if ctx.lockout.locked(user):
+    if not ctx.lockout.attempt(user):
         raise HelperError(LOCKED, "too many failed logins; try again in 15 minutes")
     if not (ctx.member(user, ctx.admin_group) and ctx.authenticate(ctx.pam_service, user, password)):
-        ctx.lockout.fail(user)
-        raise HelperError(DENIED, REFUSED)
+        raise HelperError(DENIED, REFUSED)  # the attempt stays counted
     ctx.lockout.clear(user)
 
 

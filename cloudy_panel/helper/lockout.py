@@ -23,6 +23,18 @@ class Lockout:
         with self._lock:
             return len(self._recent(self._load(), user)) >= MAX_FAILURES
 
+    def attempt(self, user: str) -> bool:
+        """Count an attempt as failed before PAM answers (clear() forgives it): parallel logins
+        cannot all pass the check. False when USER is locked out."""
+        with self._lock:
+            state = self._load()
+            recent = self._recent(state, user)
+            if len(recent) >= MAX_FAILURES:
+                return False
+            state[user] = [*recent, self.clock()]
+            self._save(state)
+            return True
+
     def fail(self, user: str) -> None:
         with self._lock:
             state = self._load()

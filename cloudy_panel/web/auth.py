@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -49,9 +50,14 @@ def login_required(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _safe_next(target: str | None) -> str:
-    # Only a path on this panel: never an open redirect to another site.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+# A path on this panel: one leading slash, then no backslash, space or control character (browsers
+# drop tabs and newlines, so "/\t/evil" would become "//evil", another site).
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\x00-\x20\x7f\\]*")
+
+
+def safe_next(target: str | None) -> str:
+    """TARGET when it is a path on this panel, else the home page: never an open redirect."""
+    if target and _LOCAL_PATH.fullmatch(target):
         return target
     return url_for("pages.home")
 
@@ -78,7 +84,7 @@ def login() -> Any:
                 session["lang"] = lang
             session["sid"] = _store().open(str(result.get("user") or form.user.data))
             session.permanent = True
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     status = 401 if error else (400 if form.is_submitted() and form.errors else 200)
     return render_template("login.html", form=form, error=error), status
 

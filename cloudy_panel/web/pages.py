@@ -21,7 +21,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import NotFound
 
 from cloudy_panel.web import avahi
-from cloudy_panel.web.auth import login_required
+from cloudy_panel.web.auth import login_required, safe_next
 from cloudy_panel.web.forms import ActionForm, LanguageForm, PasswordForm
 from cloudy_panel.web.helper import HelperError, helper, message_for
 
@@ -163,8 +163,7 @@ def _job_status(job_id: str) -> dict[str, Any]:
 @bp.route("/jobs/<job_id>")
 @login_required
 def job(job_id: str) -> Any:
-    back = request.args.get("back", "")
-    back = back if back.startswith("/") and not back.startswith("//") else url_for("pages.home")
+    back = safe_next(request.args.get("back"))
     return render_template("job.html", job_id=job_id, status=_job_status(job_id), back=back)
 
 

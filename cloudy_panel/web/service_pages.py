@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import urllib.parse
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -155,7 +156,11 @@ def gateway(service_id: str, path: str) -> Any:
     service = _service(service_id)
     if not service.gateway_port:
         raise NotFound()
-    target = "/" + path + (("?" + request.query_string.decode("latin-1")) if request.query_string else "")
+    # Quoted: a file name with a space or CR/LF must reach the gateway as a path, not break the request.
+    query = request.query_string.decode("latin-1")
+    target = urllib.parse.quote("/" + path) + (
+        ("?" + urllib.parse.quote(query, safe="=&%+")) if query else ""
+    )
     conn = http.client.HTTPConnection(
         current_app.config["PANEL_GATEWAY_HOST"], service.gateway_port, timeout=30
     )
@@ -163,7 +168,7 @@ def gateway(service_id: str, path: str) -> Any:
         conn.request("GET", target, headers={"Accept": request.headers.get("Accept", "*/*")})
         answer = conn.getresponse()
         body = answer.read()
-    except OSError:
+    except (OSError, http.client.HTTPException):
         return render_template(
             "error.html", message=gettext("The service's web interface does not answer.")
         ), 502

@@ -505,3 +505,25 @@ def test_furl_is_masked_in_the_log_even_when_refused(ctx, caplog):
     values = {"form": "join", "furl": FURL, "nickname": "-bad-"}
     assert code_of(ctx, "service.action", service="tahoe", action="configure", values=values) == "bad-args"
     assert "-bad-" in caplog.text and FURL not in caplog.text
+
+
+def test_parallel_attempts_get_no_more_than_the_limit(tmp_path):
+    import threading
+
+    lockout = Lockout(tmp_path / "lockout.json")
+    allowed: list[bool] = []
+    start = threading.Barrier(20)
+
+    def one() -> None:
+        start.wait()
+        allowed.append(lockout.attempt("admin"))
+
+    threads = [threading.Thread(target=one) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert allowed.count(True) == MAX_FAILURES
+    assert lockout.locked("admin")
+    lockout.clear("admin")
+    assert not lockout.locked("admin")

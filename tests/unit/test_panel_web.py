@@ -147,13 +147,34 @@ def test_session_cookie_flags(panel):
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
 
 
-def test_login_next_stays_on_the_panel(panel):
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/x", "/%09/evil.example/x", "/%0A/evil.example/x", "/%5Cevil.example", "http://e"],
+)
+def test_login_next_stays_on_the_panel(panel, target):
     token = panel.token()
     data = {"csrf_token": token, "user": "admin", "password": "admin-pass-1"}
     answer = panel.client.post(
-        "/login?next=//evil.example/x", data=data, base_url=BASE, headers={"Referer": BASE + "/"}
+        f"/login?next={target}", data=data, base_url=BASE, headers={"Referer": BASE + "/"}
     )
     assert answer.location == "/"
+
+
+@pytest.mark.parametrize(
+    ("target", "kept"),
+    [
+        ("/system", True),
+        ("/jobs/x?back=/", True),
+        ("/\tevil", False),
+        ("/\t/evil", False),
+        ("/\\evil", False),
+    ],
+)
+def test_only_paths_on_the_panel_are_followed(panel, target, kept):
+    from cloudy_panel.web.auth import safe_next
+
+    with panel.app.test_request_context():
+        assert (safe_next(target) == target) is kept
 
 
 def test_wrong_password_then_lockout(panel):
@@ -501,6 +522,14 @@ def test_gateway_behind_login(panel, gateway):
     assert answer.get_data(as_text=True) == "<html>tahoe at /uri?t=json</html>"
     assert answer.headers["Content-Security-Policy"] == "sandbox"
     assert "x=1" not in " ".join(answer.headers.get_all("Set-Cookie"))
+
+
+def test_gateway_path_with_a_space(admin, gateway):
+    services = admin.app.extensions["cloudy_services"]
+    services["tahoe"] = dataclasses.replace(services["tahoe"], gateway_port=gateway)
+    answer = admin.get("/clommunity/tahoe/gateway/a%20b")
+    assert answer.status_code == 200
+    assert answer.get_data(as_text=True) == "<html>tahoe at /a%20b</html>"
 
 
 def test_gateway_down(admin):

@@ -150,4 +150,3 @@ def test_deploy_check_runs_site_yml_in_check_mode_on_the_scratch_inventory(proje
     # known_hosts is the fixture's (what `discover --probe` records); the run added only tmp/, empty
     assert sorted(p.name for p in (project / ".cloudy").iterdir()) == ["known_hosts", "tmp"]
     assert list((project / ".cloudy" / "tmp").iterdir()) == []
-
