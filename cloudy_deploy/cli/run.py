@@ -111,7 +111,8 @@ def deploy(
         project, the_plan = planned(home, source)
         hostkeys.require_known(the_plan, limit, project.home)
         with proj.scratch_inventory(project, the_plan) as scratch:
-            _run(project, "deploy", "site.yml", as_json, len(the_plan.hosts), scratch, **options)
+            # Recorded as `check`, not `deploy`: --retry-failed retries the last real deploy.
+            _run(project, "check", "site.yml", as_json, len(the_plan.hosts), scratch, **options)
         return
     project, hosts = _refresh(home, source, limit)
     _run(project, "deploy", "site.yml", as_json, hosts, **options)

@@ -17,6 +17,10 @@ _VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # what Ansible accepts as a vari
 _TAG = re.compile(r"^[^\s,;]{1,64}$")
 
 
+# Variables that choose the connection or its ssh arguments: the wrapper owns them (strict host keys).
+_SSH_VAR = re.compile(r"ansible_(ssh_|scp_|sftp_|host_key_checking$|connection$|ssh$)")
+
+
 class StaticNode(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -112,6 +116,12 @@ class StaticNode(BaseModel):
             if not isinstance(key, str) or not _VAR.match(key):
                 raise ValueError(
                     f"vars: {key!r} is not a variable name: use letters, digits and _ (not first a digit)"
+                )
+            if _SSH_VAR.match(key):
+                raise ValueError(
+                    f"vars: {key} would change how Ansible connects, and could turn host-key checking"
+                    " off: remove it (cloudy sets the ssh arguments itself; ssh_user, ssh_port and"
+                    " ssh_private_key are the node's fields)"
                 )
         return v
 

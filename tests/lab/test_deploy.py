@@ -81,7 +81,7 @@ def test_deploy_unreachable_retry_check_json_status(home, lab, docker_client):
     # History: listed, and a recap can be shown again.
     listing = run_cloudy("runs", "--json", home=home)
     commands = [r["command"] for r in json.loads(listing.stdout)]
-    assert commands == ["deploy"] * 5 + ["status"]
+    assert commands == ["deploy"] * 3 + ["check", "deploy", "status"]
     shown = run_cloudy("runs", "show", runs.load_all(home)[1].id, home=home)
     assert shown.returncode == 0 and "unreachable" in shown.stderr and boxes[1] in shown.stderr
 

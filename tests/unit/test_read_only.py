@@ -146,6 +146,7 @@ def test_deploy_check_runs_site_yml_in_check_mode_on_the_scratch_inventory(proje
     invoke("deploy", "--check", "--limit", "b1", "--home", str(project))
     [call] = calls
     assert (call["playbook"], call["check"], call["limit"]) == ("site.yml", True, "b1")
+    assert call["command"] == "check"  # not a deploy: --retry-failed looks past it
     assert call["inventory"].parent == project / ".cloudy" / "tmp"
     # known_hosts is the fixture's (what `discover --probe` records); the run added only tmp/, empty
     assert sorted(p.name for p in (project / ".cloudy").iterdir()) == ["known_hosts", "tmp"]

@@ -68,3 +68,16 @@ def test_rotation_keeps_the_newest_of_each_command(home):
     runs.rotate(home, keep=2)
     kept = {p.name for p in (home / ".cloudy" / "runs").iterdir()}
     assert kept == {*deploys[-2:], *ups, *statuses[-2:], *services[-2:], "20260101-000050-1"}
+
+
+def test_a_check_run_neither_hides_nor_replaces_the_deploy_to_retry(home, monkeypatch):
+    from cloudy_deploy.cli.run import _retry_limit
+
+    deploy, _ = runs.new_run(home, "deploy", "site.yml", None)
+    deploy.status, deploy.hosts = "failed", {"a": HostStats(ok=3), "c": HostStats(unreachable=1)}
+    runs.save(deploy, home)
+    monkeypatch.setattr(runs.time, "strftime", lambda _fmt: "29990101-000000")  # sorts after
+    check, _ = runs.new_run(home, "check", "site.yml", None)
+    check.status, check.hosts = "failed", {"a": HostStats(failed=1)}
+    runs.save(check, home)
+    assert _retry_limit(home, None) == "c"

@@ -145,6 +145,22 @@ N = "nodes:\n  - name: box1\n    address: 10.0.0.1\n"  # a good first node; line
         ),
         (
             "nodes.yml",
+            N
+            + "  - {name: b, address: 10.0.0.2, vars: {ansible_ssh_common_args: '-o StrictHostKeyChecking=no'}}\n",
+            ["nodes.yml:4:", "vars: ansible_ssh_common_args would change how Ansible connects", "remove it"],
+        ),
+        (
+            "nodes.yml",
+            N + "  - {name: b, address: 10.0.0.2, vars: {ansible_host_key_checking: false}}\n",
+            ["vars: ansible_host_key_checking would change how Ansible connects"],
+        ),
+        (
+            "nodes.yml",
+            N + "  - {name: b, address: 10.0.0.2, vars: {ansible_connection: local}}\n",
+            ["vars: ansible_connection would change how Ansible connects"],
+        ),
+        (
+            "nodes.yml",
             N + "  - {name: b, address: 10.0.0.2, addresses: [10.0.0.x]}\n",
             ["addresses: '10.0.0.x'"],
         ),
@@ -223,6 +239,9 @@ N = "nodes:\n  - name: box1\n    address: 10.0.0.1\n"  # a good first node; line
         "yaml-tags-not-list",
         "yaml-tag-with-space",
         "yaml-bad-var-name",
+        "yaml-var-ssh-args",
+        "yaml-var-host-key-checking",
+        "yaml-var-connection",
         "yaml-bad-extra-address",
         "yaml-duplicate-key",
         "yaml-duplicate-name",
