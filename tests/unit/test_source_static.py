@@ -146,8 +146,9 @@ N = "nodes:\n  - name: box1\n    address: 10.0.0.1\n"  # a good first node; line
         (
             "nodes.yml",
             N
-            + "  - {name: b, address: 10.0.0.2, vars: {ansible_ssh_common_args: '-o StrictHostKeyChecking=no'}}\n",
-            ["nodes.yml:4:", "vars: ansible_ssh_common_args would change how Ansible connects", "remove it"],
+            + "  - {name: b, address: 10.0.0.2,\n"
+            + "     vars: {ansible_ssh_common_args: '-o StrictHostKeyChecking=no'}}\n",
+            ["nodes.yml:5:", "vars: ansible_ssh_common_args would change how Ansible connects", "remove it"],
         ),
         (
             "nodes.yml",
