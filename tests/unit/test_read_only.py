@@ -90,14 +90,6 @@ def test_without_a_lock_nothing_is_recorded(project, calls, command):
     assert "no cloudy.lock yet: boxes shown as planned, not recorded" in result.stderr
 
 
-READ_ONLY = [
-    ["status", "--json"],
-    ["services", "--json"],
-    ["deploy", "--check"],
-    ["deploy", "--check", "--diff"],
-]
-
-
 @pytest.mark.parametrize("command", READ_ONLY)
 def test_a_new_node_gets_no_allocation_from_a_read_only_command(project, calls, command):
     invoke("deploy", "--home", str(project))
