@@ -52,7 +52,7 @@ def main() -> None:
                 str(BIN / "ansible-playbook"),
                 "-i",
                 str(home / ".cloudy" / "inventory"),
-                str(REPO / "playbooks" / "site.yml"),
+                str(REPO / "ansible_collections/clommunity/cloudy/playbooks/site.yml"),
                 f"--forks={args.nodes}",
             ]
             env_plain = {**env, "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(home / ".cloudy" / "facts")}

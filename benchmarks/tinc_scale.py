@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/tinc_scale.py [--hosts 1000] [--skip-lab]
 
 1. Assembling and packaging N synthetic host files (target <= 2 s for 1,000):
-   the role's own code (roles/tinc/action_plugins/tinc_bundle.py) in this
+   the role's own code (plugins/action/tinc_bundle.py) in this
    process, and the role's bundle task in ansible-playbook over an inventory
    of N hosts (less the same run without the task).
 2. Tasks executed per box by playbooks/mesh.yml on a 3-box and a 6-box lab
@@ -33,6 +33,7 @@ import yaml
 from bench import cloudy, lab_down
 
 REPO = Path(__file__).resolve().parent.parent
+COLLECTION = REPO / "ansible_collections" / "clommunity" / "cloudy"
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
 LAB = "tincbench"
 NET = "tincbench"
@@ -40,7 +41,7 @@ TARGET_S = 2.0
 
 
 def load_bundle_module():
-    path = REPO / "roles" / "tinc" / "action_plugins" / "tinc_bundle.py"
+    path = COLLECTION / "plugins" / "action" / "tinc_bundle.py"
     spec = importlib.util.spec_from_file_location("tinc_bundle", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -114,7 +115,7 @@ def bench_playbook(n: int) -> tuple[float, float]:
         env = {
             **os.environ,
             "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-            "ANSIBLE_ROLES_PATH": str(REPO / "roles"),
+            "ANSIBLE_ROLES_PATH": str(COLLECTION / "roles"),
         }
 
         def run(name: str) -> float:
@@ -174,7 +175,7 @@ def run_mesh(inv: Path) -> tuple[float, dict[str, dict]]:
     }
     started = time.perf_counter()
     done = subprocess.run(
-        [ANSIBLE_PLAYBOOK, "-i", str(inv), str(REPO / "playbooks" / "mesh.yml")],
+        [ANSIBLE_PLAYBOOK, "-i", str(inv), str(COLLECTION / "playbooks" / "mesh.yml")],
         env=env,
         capture_output=True,
         text=True,

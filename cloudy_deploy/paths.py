@@ -75,5 +75,15 @@ def state_root(home: Path | None = None) -> Path:
 
 
 def repo_root() -> Path:
-    """The source tree that holds roles/ and playbooks/ (this package's parent)."""
+    """This package's parent: the checkout, or site-packages when installed from the wheel."""
     return Path(__file__).resolve().parent.parent
+
+
+def collection_root() -> Path:
+    """The Ansible collection clommunity.cloudy (roles, playbooks, plugins) beside this package."""
+    return repo_root() / "ansible_collections" / "clommunity" / "cloudy"
+
+
+def playbook_path(name: str) -> Path:
+    """A playbook of the collection, by file name (site.yml)."""
+    return collection_root() / "playbooks" / name

@@ -17,7 +17,7 @@ import ansible_runner
 
 from cloudy_deploy import runs
 from cloudy_deploy.events import RunProgress
-from cloudy_deploy.paths import repo_root, state_root
+from cloudy_deploy.paths import playbook_path, repo_root, state_root
 from cloudy_deploy.progress import Display
 
 
@@ -82,7 +82,7 @@ def run_playbook(
             private_data_dir=str(folder),
             ident=record.id,
             project_dir=str(root),
-            playbook=str(root / "playbooks" / playbook),
+            playbook=str(playbook_path(playbook)),
             inventory=str(inventory),
             extravars=extravars or {},
             limit=limit,

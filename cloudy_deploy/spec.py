@@ -241,7 +241,7 @@ class CloudSpec(_Model):
     """cloudy.yml; see the commented file `cloudy init` writes."""
 
     # Lets Ansible's `auto` inventory plugin hand cloudy.yml to the `cloudy` plugin.
-    plugin: Literal["cloudy"] | None = None
+    plugin: Literal["clommunity.cloudy.cloudy", "cloudy"] | None = None
     cloud: str
     overlay: Overlay = Overlay()
     sources: list[Annotated[Any, PlainValidator(_source_ref)]] = []  # cloudy_deploy.sources.SourceRef

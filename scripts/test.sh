@@ -13,10 +13,12 @@ export PATH="$VENV/bin:$PATH"
 if [ "$tier" = all ] || [ "$tier" = lint ]; then
   note "lint: ruff, ansible-lint (production profile)"
   # The Python that runs on boxes or in Ansible's process, scripts without .py included.
-  boxside=(roles/*/library/*.py roles/*/action_plugins/*.py roles/tinc/files/tinc-helper
-    roles/avahi_dns/files/avahi-dns roles/dns/files/cloudy-dns-prune roles/tahoe/files/tahoe-wait-listen)
-  ruff check cloudy_deploy cloudy_panel plugins tests benchmarks "${boxside[@]}"
-  ruff format --check cloudy_deploy cloudy_panel plugins tests benchmarks "${boxside[@]}"
+  # (.py files of the collection are found by ruff itself).
+  roles=ansible_collections/clommunity/cloudy/roles
+  boxside=($roles/tinc/files/tinc-helper $roles/avahi_dns/files/avahi-dns $roles/dns/files/cloudy-dns-prune
+    $roles/tahoe/files/tahoe-wait-listen)
+  ruff check cloudy_deploy cloudy_panel ansible_collections tests benchmarks "${boxside[@]}"
+  ruff format --check cloudy_deploy cloudy_panel ansible_collections tests benchmarks "${boxside[@]}"
   ansible-lint
 fi
 if [ "$tier" = all ] || [ "$tier" = unit ]; then

@@ -8,6 +8,7 @@ import pytest
 from tests.no_skip import pytest_runtest_makereport  # noqa: F401 (a hook: skips fail when asked)
 
 REPO = Path(__file__).resolve().parent.parent
+COLLECTION = REPO / "ansible_collections" / "clommunity" / "cloudy"
 
 
 def run_cloudy(*args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 900):
@@ -33,7 +34,7 @@ def run_playbook(inventory: Path, playbook: str, *args: str, facts: Path) -> sub
     env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
     env["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(facts)
     return subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(REPO / "playbooks" / playbook), *args],
+        [str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(COLLECTION / "playbooks" / playbook), *args],
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -1,4 +1,4 @@
-"""roles/avahi/library/avahi_announce.py: its functions imported as a module (entries checked,
+"""plugins/modules/avahi_announce.py: its functions imported as a module (entries checked,
 service files rendered and escaped, secret TXT values masked), and the module run by Ansible on
 folders of this test (no unit, so no systemctl): a FURL marked secret is written to the definition
 and shown nowhere in the result, diffs included, also after it changed or when it is withdrawn."""
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-LIBRARY = REPO / "roles" / "avahi" / "library"
+LIBRARY = REPO / "ansible_collections/clommunity/cloudy/plugins/modules"
 ANSIBLE = Path(sys.executable).parent / "ansible"
 FURL = "pb://tubid@tcp:10.99.0.2:3458/introducer-swissnum"
 

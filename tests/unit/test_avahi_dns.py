@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import REPO
 
-PATH = Path(REPO) / "roles" / "avahi_dns" / "files" / "avahi-dns"
+PATH = Path(REPO) / "ansible_collections/clommunity/cloudy/roles" / "avahi_dns" / "files" / "avahi-dns"
 loader = importlib.machinery.SourceFileLoader("avahi_dns", str(PATH))
 spec = importlib.util.spec_from_loader("avahi_dns", loader)
 assert spec

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import REPO
 
-PATH = Path(REPO) / "roles" / "dns" / "files" / "cloudy-dns-prune"
+PATH = Path(REPO) / "ansible_collections/clommunity/cloudy/roles" / "dns" / "files" / "cloudy-dns-prune"
 loader = importlib.machinery.SourceFileLoader("cloudy_dns_prune", str(PATH))
 spec = importlib.util.spec_from_loader("cloudy_dns_prune", loader)
 assert spec

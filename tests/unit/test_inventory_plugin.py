@@ -12,10 +12,10 @@ from cloudy_deploy import hostkeys, inventory, lock, sources, spec
 from cloudy_deploy.plan import make_plan
 
 REPO = Path(__file__).resolve().parents[2]
-PLUGINS = REPO / "plugins" / "inventory"
+PLUGINS = REPO / "ansible_collections" / "clommunity" / "cloudy" / "plugins" / "inventory"
 
 SPEC = """\
-plugin: cloudy
+plugin: clommunity.cloudy.cloudy
 cloud: gcodis
 overlay: {subnet: 10.98.0.0/16, topology: spine, spines: 2}
 sources:
@@ -50,7 +50,8 @@ def project(tmp_path: Path) -> Path:
 def ansible_inventory(source: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     full_env |= {
-        "ANSIBLE_INVENTORY_PLUGINS": str(PLUGINS),
+        "ANSIBLE_INVENTORY_PLUGINS": str(PLUGINS),  # the short name `cloudy`
+        "ANSIBLE_COLLECTIONS_PATH": str(REPO),  # the full name
         "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true",
         **env,
     }
@@ -112,7 +113,7 @@ def test_plugin_gives_the_same_inventory_as_the_files(project):
 
 
 def test_a_file_named_cloudy_yml_needs_no_plugin_key_when_enabled(project):
-    (project / "cloudy.yml").write_text(SPEC.replace("plugin: cloudy\n", ""))
+    (project / "cloudy.yml").write_text(SPEC.replace("plugin: clommunity.cloudy.cloudy\n", ""))
     result = ansible_inventory(project / "cloudy.yml", project, ANSIBLE_INVENTORY_ENABLED="cloudy,yaml")
     assert result.returncode == 0, result.stderr
     assert sorted(json.loads(result.stdout)["_meta"]["hostvars"]) == ["box-3", "box1", "box2", "lab-10"]
@@ -148,6 +149,8 @@ def load_plugin():
         ("site.cloudy.yml", "cloud: a\n", True),
         ("any.yml", "# a cloud\nplugin: cloudy  # the cloudy plugin\ncloud: a\n", True),
         ("any.yaml", "plugin: 'cloudy'\n", True),
+        ("any.yml", "plugin: clommunity.cloudy.cloudy\n", True),
+        ("any.yml", "plugin: other.cloudy.cloudy\n", False),
         ("hosts.yml", "all:\n  hosts: {}\n", False),
         ("other.yml", "plugin: constructed\n", False),
         ("cloudy.ini", "[all]\n", False),
@@ -165,7 +168,8 @@ def test_plugin_documentation_is_valid_yaml():
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     doc = yaml.safe_load(module.DOCUMENTATION)
-    assert doc["name"] == "cloudy" and doc["options"]["plugin"]["choices"] == ["cloudy"]
+    assert doc["name"] == "cloudy"
+    assert doc["options"]["plugin"]["choices"] == ["clommunity.cloudy.cloudy", "cloudy"]
 
 
 def test_plugin_refuses_a_service_without_a_role(project):

@@ -14,7 +14,7 @@ def test_init_writes_a_spec_that_loads_and_nodes_that_plan(tmp_path):
     paths = scaffold.scaffold(tmp_path / "new")
     assert paths == [tmp_path / "new/cloudy.yml", tmp_path / "new/nodes.yml"]
     loaded = spec.load(paths[0])
-    assert loaded.cloud == "cloudy" and loaded.plugin == "cloudy"
+    assert loaded.cloud == "cloudy" and loaded.plugin == "clommunity.cloudy.cloudy"
     found = sources.collect(loaded.sources, paths[0].parent)
     assert [n.name for n in found.nodes] == ["box1", "box2", "box3"]
     the_plan = make_plan(found.nodes, loaded, None)

@@ -23,7 +23,7 @@ SPEC = CloudSpec(cloud="gcodis", overlay={"subnet": "10.199.0.0/16"})
 
 
 def _bundle():
-    path = REPO / "roles" / "tinc" / "action_plugins" / "tinc_bundle.py"
+    path = REPO / "ansible_collections/clommunity/cloudy/plugins/action/tinc_bundle.py"
     loader = SourceFileLoader("tinc_bundle_action", str(path))
     module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
     loader.exec_module(module)

@@ -11,7 +11,8 @@ from unittest import mock
 import pytest
 import yaml
 
-ROLE = Path(__file__).resolve().parents[2] / "roles" / "tinc"
+PLUGINS = Path(__file__).resolve().parents[2] / "ansible_collections/clommunity/cloudy/plugins"
+ROLE = PLUGINS.parent / "roles" / "tinc"
 
 
 def _load(path: Path, name: str):
@@ -21,8 +22,8 @@ def _load(path: Path, name: str):
     return module
 
 
-tb = _load(ROLE / "action_plugins" / "tinc_bundle.py", "tinc_bundle_action")
-doc = _load(ROLE / "library" / "tinc_bundle.py", "tinc_bundle_module")
+tb = _load(PLUGINS / "action" / "tinc_bundle.py", "tinc_bundle_action")
+doc = _load(PLUGINS / "modules" / "tinc_bundle.py", "tinc_bundle_module")
 
 KEY = "-----BEGIN RSA PUBLIC KEY-----\nMIIBCgKCAQEA{n}\n-----END RSA PUBLIC KEY-----\n"
 

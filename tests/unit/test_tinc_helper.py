@@ -10,12 +10,13 @@ import shlex
 import subprocess
 import sys
 from importlib.machinery import SourceFileLoader
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-HELPER = Path(__file__).resolve().parents[2] / "roles" / "tinc" / "files" / "tinc-helper"
+from tests.conftest import COLLECTION
+
+HELPER = COLLECTION / "roles" / "tinc" / "files" / "tinc-helper"
 TAG = "cloudy-tinc-net"
 
 

@@ -1,4 +1,4 @@
-"""roles/tinc/library/tinc_hosts.py: hosts/ made to match the archive, hand-made files kept.
+"""plugins/modules/tinc_hosts.py: hosts/ made to match the archive, hand-made files kept.
 
 The module runs as Ansible runs it: arguments through AnsibleModule, the result as JSON on stdout.
 """
@@ -14,9 +14,11 @@ from types import ModuleType
 
 import pytest
 
+from tests.conftest import COLLECTION
+
 ansible_basic = pytest.importorskip("ansible.module_utils.basic")
 
-MODULE = Path(__file__).resolve().parents[2] / "roles" / "tinc" / "library" / "tinc_hosts.py"
+MODULE = COLLECTION / "plugins" / "modules" / "tinc_hosts.py"
 
 
 def _load() -> ModuleType:

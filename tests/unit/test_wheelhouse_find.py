@@ -13,7 +13,7 @@ from tests.conftest import REPO
 
 pytest.importorskip("ansible")
 
-PATH = Path(REPO) / "roles" / "wheelhouse" / "library" / "wheelhouse_find.py"
+PATH = Path(REPO) / "ansible_collections/clommunity/cloudy/plugins/modules/wheelhouse_find.py"
 spec = importlib.util.spec_from_file_location("wheelhouse_find", PATH)
 assert spec and spec.loader
 wheelhouse_find = importlib.util.module_from_spec(spec)
