@@ -33,23 +33,28 @@ class Inventory:
 
 
 def host_vars(
-    node: Node, default_user: str = "root", default_key: str | None = None, known_hosts: Path | None = None
+    node: Node,
+    default_user: str = "root",
+    default_key: str | None = None,
+    known_hosts: Path | None = None,
+    key_files: bool = True,
 ) -> dict[str, Any]:
     """How the controller reaches a box over SSH, host keys checked strictly (hostkeys.py) against
-    the node's own known_hosts, else KNOWN_HOSTS (the project's)."""
+    the node's own known_hosts, else KNOWN_HOSTS (the project's). KEY_FILES False names no key file:
+    the run's credential gives the key (AWX)."""
     hv: dict[str, Any] = {"ansible_host": node.address, "ansible_user": node.ssh_user or default_user}
     if node.ssh_port not in (None, 22):
         hv["ansible_port"] = node.ssh_port
-    key = node.ssh_private_key or default_key
+    key = (node.ssh_private_key or default_key) if key_files else None
     if key:
         hv["ansible_ssh_private_key_file"] = key
     return hv | hostkeys.ssh_vars(hostkeys.known_hosts_of(node, known_hosts), key)
 
 
-def _host(host: Host, spec: CloudSpec, known_hosts: Path | None) -> dict[str, Any]:
+def _host(host: Host, spec: CloudSpec, known_hosts: Path | None, key_files: bool) -> dict[str, Any]:
     node = host.node
     source_vars = {k: v for k, v in node.vars.items() if not k.startswith(_PLANNED)}
-    planned = host_vars(node, spec.ssh.user, spec.ssh.private_key, known_hosts) | {
+    planned = host_vars(node, spec.ssh.user, spec.ssh.private_key, known_hosts, key_files) | {
         "cloudy_node_name": host.name,
         "cloudy_tinc_name": host.tinc_name,
         "cloudy_overlay_ip": str(host.overlay_ip),
@@ -92,11 +97,14 @@ def _group_vars(plan: Plan, spec: CloudSpec) -> dict[str, dict[str, Any]]:
     return out
 
 
-def build(plan: Plan, spec: CloudSpec, known_hosts: Path | None = None) -> Inventory:
+def build(
+    plan: Plan, spec: CloudSpec, known_hosts: Path | None = None, *, key_files: bool = True
+) -> Inventory:
     """The inventory as data: what render() writes and the inventory plugin hands to Ansible.
-    KNOWN_HOSTS: the project's (hostkeys.project_known_hosts); None leaves ssh its default files."""
+    KNOWN_HOSTS: the project's (hostkeys.project_known_hosts); None leaves ssh its default files.
+    KEY_FILES False leaves out ssh key files (the plugin on AWX, where a credential gives the key)."""
     ordered = sorted(plan.hosts, key=lambda h: natural_key(h.hostname))
-    hosts = {h.hostname: _host(h, spec, known_hosts) for h in ordered}
+    hosts = {h.hostname: _host(h, spec, known_hosts, key_files) for h in ordered}
     groups: dict[str, list[str]] = {g: [] for g in GROUPS}
     for h in ordered:
         for group in h.groups:

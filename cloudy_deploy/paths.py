@@ -79,9 +79,14 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def collections_path() -> Path:
+    """The folder holding ansible_collections/ with clommunity.cloudy: the checkout, or site-packages."""
+    return repo_root()
+
+
 def collection_root() -> Path:
     """The Ansible collection clommunity.cloudy (roles, playbooks, plugins) beside this package."""
-    return repo_root() / "ansible_collections" / "clommunity" / "cloudy"
+    return collections_path() / "ansible_collections" / "clommunity" / "cloudy"
 
 
 def playbook_path(name: str) -> Path:

@@ -17,7 +17,7 @@ import ansible_runner
 
 from cloudy_deploy import runs
 from cloudy_deploy.events import RunProgress
-from cloudy_deploy.paths import playbook_path, repo_root, state_root
+from cloudy_deploy.paths import collection_root, collections_path, playbook_path, state_root
 from cloudy_deploy.progress import Display
 
 
@@ -33,7 +33,11 @@ def _first_error(stdout: Path) -> str:
 def environment(home: Path | None) -> dict[str, str]:
     """The variables ansible-playbook runs with."""
     return {
-        "ANSIBLE_CONFIG": str(repo_root() / "ansible.cfg"),
+        "ANSIBLE_CONFIG": str(Path(__file__).with_name("ansible.cfg")),
+        # clommunity.cloudy beside this package first, then Ansible's usual places.
+        "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
+            [str(collections_path()), "~/.ansible/collections", "/usr/share/ansible/collections"]
+        ),
         "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(state_root(home) / "facts"),
         # ansible-runner sets it to False unless given; the inventory's host variables win anyway.
         "ANSIBLE_HOST_KEY_CHECKING": "True",
@@ -60,7 +64,6 @@ def run_playbook(
     previous = runs.last(home, command, playbook)
     record, folder = runs.new_run(home, command, playbook, limit)
     runs.save(record, home)
-    root = repo_root()
     progress = RunProgress()
     canceled = threading.Event()
 
@@ -81,7 +84,7 @@ def run_playbook(
         result = ansible_runner.run(
             private_data_dir=str(folder),
             ident=record.id,
-            project_dir=str(root),
+            project_dir=str(collection_root()),
             playbook=str(playbook_path(playbook)),
             inventory=str(inventory),
             extravars=extravars or {},

@@ -39,7 +39,9 @@ if [ "$tier" = all ] || [ "$tier" = lab ] || [ "$tier" = molecule ]; then
   note "node image: $CLOUDY_NODE_IMAGE"
 fi
 if [ "$tier" = all ] || [ "$tier" = lab ]; then
-  note "lab tests (real systemd containers)"
+  note "lab tests (real systemd containers), through cloudy installed from the wheel outside the checkout"
+  CLOUDY_TEST_PYTHON=$(installed_cloudy "$(mktemp -d)/installed")
+  export CLOUDY_TEST_PYTHON
   CLOUDY_NO_SKIP=1 pytest -m lab tests  # a skip (no Docker, no image) fails the tier
 fi
 if [ "$tier" = all ] || [ "$tier" = molecule ]; then

@@ -11,11 +11,16 @@ REPO = Path(__file__).resolve().parent.parent
 COLLECTION = REPO / "ansible_collections" / "clommunity" / "cloudy"
 
 
+# The Python whose cloudy the tests run: this checkout's, or (CLOUDY_TEST_PYTHON, as the lab tier
+# sets it) a venv where the wheel was pip-installed, outside the checkout (scripts/lib.sh).
+CLI_PYTHON = os.environ.get("CLOUDY_TEST_PYTHON") or sys.executable
+
+
 def run_cloudy(*args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 900):
     """Run the real CLI in a subprocess, as a user would."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "cloudy_deploy", *args],
+        [CLI_PYTHON, "-m", "cloudy_deploy", *args],
         cwd=home,
         env=full_env,
         capture_output=True,
@@ -69,3 +74,11 @@ def roles_for_every_service(monkeypatch: pytest.MonkeyPatch) -> None:
     from cloudy_deploy import plan, spec
 
     monkeypatch.setattr(plan, "WITH_ROLES", frozenset(spec.Services.model_fields))
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory: pytest.TempPathFactory):
+    """The wheel and the collection tarball of this checkout; the wheel installed in a fresh venv."""
+    from tests.installed import build_and_install
+
+    return build_and_install(tmp_path_factory.mktemp("installed"))

@@ -14,16 +14,26 @@ the same records for the services a micro cloud announces.
   mdns_version and mdns_services (a list: the value is comma separated). Other keys are
   left out: any host on the network can announce anything.
 - `parse_avahi_browse` reads the same records out of `avahi-browse --parsable --resolve
-  --no-db-lookup` output (what `cloudy services` gets from a box): lines of `;`-separated
-  fields, names escaped (`\\032` a space, `\\.` a dot), TXT strings quoted.
+  --no-db-lookup` output (what `cloudy services` gets from a box). It is the collection's
+  (plugins/module_utils/avahi_browse.py), shared with the modules that browse on the boxes.
 """
 
 import ipaddress
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
+from ansible_collections.clommunity.cloudy.plugins.module_utils.avahi_browse import (
+    BrowseLineError,
+    BrowseResult,
+    MdnsRecord,
+    decode_txt,
+    instance_name,
+    parse_avahi_browse,
+    parse_txt_strings,
+    split_escaped_name,
+    txt_from_strings,
+    unescape_label,
+)
 from cloudy_deploy.nodes import Node
 from cloudy_deploy.sources.loaded import Loaded
 
@@ -44,27 +54,6 @@ class ServiceInfoLike(Protocol):
     @property
     def properties(self) -> Mapping[Any, Any]: ...
     def parsed_addresses(self) -> list[str]: ...
-
-
-@dataclass(frozen=True)
-class MdnsRecord:
-    type: str
-    name: str
-    server: str
-    addresses: tuple[str, ...] = ()
-    port: int | None = None
-    txt: Mapping[str, str] = field(default_factory=dict)
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return "" if value is None else str(value)
-
-
-def decode_txt(properties: Mapping[Any, Any]) -> dict[str, str]:
-    """TXT as text: keys lower-case (DNS-SD keys are case-insensitive), a key without value -> ""."""
-    return {_text(k).lower(): _text(v) for k, v in properties.items() if _text(k)}
 
 
 def record_from_info(info: ServiceInfoLike) -> MdnsRecord:
@@ -145,194 +134,24 @@ def nodes_from_records(records: Iterable[MdnsRecord], source: str = "mdns") -> L
     return Loaded(nodes, notes)
 
 
-def instance_name(record: MdnsRecord) -> str:
-    """The instance part of a record's name: `My box._http._tcp.local.` -> `My box`."""
-    suffix = "." + record.type
-    return record.name[: -len(suffix)] if record.name.endswith(suffix) else record.name
-
-
-# avahi-browse --parsable (avahi-browse.c, avahi_escape_label, avahi_string_list_to_string).
-_DECIMAL = re.compile(r"\\([0-9]{3})")
-
-
-class BrowseLineError(ValueError):
-    """One line of avahi-browse output that is not what avahi-browse --parsable prints."""
-
-
-def unescape_label(text: str) -> str:
-    """avahi's escaped label as text: `\\DDD` a byte in decimal, `\\x` the character x; UTF-8."""
-    out = bytearray()
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char != "\\":
-            out += char.encode()
-            i += 1
-            continue
-        if (m := _DECIMAL.match(text, i)) is not None:
-            value = int(m.group(1))
-            if value > 255:
-                raise BrowseLineError(f"escape {m.group(0)} is not a byte")
-            out.append(value)
-            i = m.end()
-        elif i + 1 < len(text):
-            out += text[i + 1].encode()
-            i += 2
-        else:
-            raise BrowseLineError("a name ends with a lone backslash")
-    return out.decode("utf-8", errors="replace")
-
-
-def split_escaped_name(text: str) -> list[str]:
-    """An escaped domain name (`box1.local`, `a\\.b.local`) as its labels, unescaped."""
-    labels, start, i = [], 0, 0
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == ".":
-            labels.append(text[start:i])
-            start = i + 1
-        i += 1
-    labels.append(text[start:])
-    return [unescape_label(label) for label in labels if label]
-
-
-def parse_txt_strings(text: str) -> list[bytes]:
-    """`"a=1" "b"` -> [b"a=1", b"b"]: quoted strings separated by spaces, with \\" \\\\ and \\DDD inside."""
-    strings: list[bytes] = []
-    i, n = 0, len(text)
-    while i < n:
-        if text[i] == " ":
-            i += 1
-            continue
-        if text[i] != '"':
-            raise BrowseLineError(f"TXT: expected a quoted string at {text[i : i + 20]!r}")
-        i += 1
-        out = bytearray()
-        while True:
-            if i >= n:
-                raise BrowseLineError("TXT: a quoted string is not closed")
-            char = text[i]
-            if char == '"':
-                i += 1
-                break
-            if char == "\\":
-                if (m := _DECIMAL.match(text, i)) is not None and int(m.group(1)) <= 255:
-                    out.append(int(m.group(1)))
-                    i = m.end()
-                    continue
-                if i + 1 >= n:
-                    raise BrowseLineError("TXT: a string ends with a lone backslash")
-                char = text[i + 1]
-                i += 1
-            out += char.encode()
-            i += 1
-        strings.append(bytes(out))
-    return strings
-
-
-def txt_from_strings(strings: Iterable[bytes]) -> dict[str, str]:
-    """TXT strings as decode_txt makes them: `key=value`, a key alone -> "", the first of a key wins."""
-    pairs: dict[bytes, bytes | None] = {}
-    for raw in strings:
-        key, sep, value = raw.partition(b"=")
-        if key and key.lower() not in {k.lower() for k in pairs}:
-            pairs[key] = value if sep else None
-    return decode_txt(pairs)
-
-
-@dataclass
-class BrowseResult:
-    records: list[MdnsRecord]
-    notes: list[str]  # lines left out and why, in words
-
-
-class _Answer(NamedTuple):
-    server: str
-    address: str
-    port: int
-    txt: dict[str, str]
-
-
-_TYPE = re.compile(r"^_[^.;\s]+\._(tcp|udp)$|^_[^.;\s]+\._sub\._[^.;\s]+\._(tcp|udp)$")
-
-
-def _fields(line: str) -> list[str]:
-    # The TXT field (the last) may hold ';' inside its quotes; the names before it never do
-    # (avahi-browse escapes a ';' in a name as \059).
-    fields = line.split(";", 9)
-    event = fields[0]
-    if event not in ("+", "-", "="):
-        raise BrowseLineError(f"unknown event {event[:8]!r} (expected +, - or =)")
-    want = 10 if event == "=" else 6
-    if len(fields) != want:
-        raise BrowseLineError(f"{len(fields)} fields, a {event!r} line has {want}")
-    if not all(fields[1:6]):
-        raise BrowseLineError("an empty interface, protocol, name, type or domain")
-    if not _TYPE.match(fields[4]):
-        raise BrowseLineError(
-            f"type {fields[4]!r} is not _name._tcp or _name._udp "
-            "(a description instead? run avahi-browse with --no-db-lookup)"
-        )
-    return fields
-
-
-def _answer(fields: list[str]) -> _Answer:
-    host, address, port_text, txt = fields[6:10]
-    labels = split_escaped_name(host)
-    if not labels:
-        raise BrowseLineError("no host name")
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        raise BrowseLineError(f"{address!r} is not an IP address") from None
-    if not port_text.isdigit() or int(port_text) > 65535:
-        raise BrowseLineError(f"port {port_text!r} is not a number from 0 to 65535")
-    return _Answer(".".join(labels) + ".", str(ip), int(port_text), txt_from_strings(parse_txt_strings(txt)))
-
-
-def parse_avahi_browse(lines: Iterable[str], source: str = "avahi-browse") -> BrowseResult:
-    """Records from `avahi-browse -rpk` output (`-t`: a dump; without: a stream of changes).
-
-    One record per service instance (type, domain, name): the host name, port and TXT of its
-    first resolved line, the addresses of all of them (every interface and protocol it was
-    resolved on, in order). A `-` line withdraws it from that interface and protocol.
-    Malformed lines, and instances found but never resolved, are left out with a note each.
-    """
-    found: dict[tuple[str, str, str], set[tuple[str, str]]] = {}
-    resolved: dict[tuple[str, str, str], dict[tuple[str, str], _Answer]] = {}
-    notes: list[str] = []
-    for number, raw in enumerate(lines, 1):
-        line = raw.rstrip("\r\n")
-        if not line.strip():
-            continue
-        try:
-            fields = _fields(line)
-            event, iface, proto, name, stype, domain = fields[:6]
-            key, where = (stype, domain, unescape_label(name)), (iface, proto)
-            if event == "-":
-                found.get(key, set()).discard(where)
-                resolved.get(key, {}).pop(where, None)
-                continue
-            answer = _answer(fields) if event == "=" else None
-            found.setdefault(key, set()).add(where)
-            if answer is not None:
-                resolved.setdefault(key, {})[where] = answer
-        except BrowseLineError as exc:
-            shown = line if len(line) <= 80 else line[:79] + "…"
-            notes.append(f"{source}: line {number} left out: {exc}: {shown}")
-    records = []
-    for (stype, domain, instance), seen in resolved.items():
-        if not seen:
-            continue
-        first = next(iter(seen.values()))
-        addresses = tuple(dict.fromkeys(a.address for a in seen.values()))
-        full_type = f"{stype}.{domain}."
-        records.append(
-            MdnsRecord(full_type, f"{instance}.{full_type}", first.server, addresses, first.port, first.txt)
-        )
-    for (stype, _domain, instance), where in found.items():
-        if where and not resolved.get((stype, _domain, instance)):
-            notes.append(f"{source}: {instance} ({stype}) was found but did not resolve")
-    return BrowseResult(records, notes)
+__all__ = [  # this module's, and the parser's it hands on
+    "CLOUDY",
+    "SSH",
+    "TXT_KEYS",
+    "BrowseLineError",
+    "BrowseResult",
+    "MdnsRecord",
+    "ServiceInfoLike",
+    "cloudy_vars",
+    "decode_txt",
+    "host_name",
+    "instance_name",
+    "nodes_from_records",
+    "order_addresses",
+    "parse_avahi_browse",
+    "parse_txt_strings",
+    "record_from_info",
+    "split_escaped_name",
+    "txt_from_strings",
+    "unescape_label",
+]

@@ -3,14 +3,13 @@
 import json
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
 from cloudy_deploy import runs
 from cloudy_deploy.lab import naming
-from tests.conftest import run_cloudy
+from tests.conftest import CLI_PYTHON, run_cloudy
 
 pytestmark = pytest.mark.lab
 
@@ -88,7 +87,7 @@ def test_deploy_unreachable_retry_check_json_status(home, lab, docker_client):
 
 def test_ctrl_c_cancels_the_run_cleanly(home, lab, docker_client):
     assert run_cloudy("lab", "up", "--nodes", "1", "--name", lab, home=home).returncode == 0
-    cmd = [sys.executable, "-m", "cloudy_deploy", "deploy", "--json", "--source", f"lab:{lab}"]
+    cmd = [CLI_PYTHON, "-m", "cloudy_deploy", "deploy", "--json", "--source", f"lab:{lab}"]
     proc = subprocess.Popen(cmd, cwd=home, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     for raw in proc.stdout:
         line = json.loads(raw)

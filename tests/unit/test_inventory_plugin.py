@@ -177,3 +177,22 @@ def test_plugin_refuses_a_service_without_a_role(project):
     result = ansible_inventory(project / "cloudy.yml", project)
     assert result.returncode != 0
     assert "cloudy.yml:10: services.caracaldb: no role deploys caracaldb yet" in result.stderr
+
+
+def test_keys_from_the_credential_leave_out_key_files_but_keep_host_key_checking(project):
+    plan_and_write(project)  # the lock is current
+    result = ansible_inventory(project / "cloudy.yml", project, CLOUDY_SSH_KEYS="credential")
+    assert result.returncode == 0, result.stderr
+    hostvars = normal(json.loads(result.stdout))["_meta"]["hostvars"]
+    for name, hv in hostvars.items():
+        assert "ansible_ssh_private_key_file" not in hv, name
+        assert "IdentitiesOnly" not in hv["ansible_ssh_common_args"], name  # ssh may offer the agent's key
+        assert "StrictHostKeyChecking=yes" in hv["ansible_ssh_common_args"], name
+    known = project / ".cloudy" / "known_hosts"
+    assert f"UserKnownHostsFile={known}" in hostvars["box1"]["ansible_ssh_common_args"]
+
+
+def test_an_unknown_ssh_keys_mode_is_refused(project):
+    result = ansible_inventory(project / "cloudy.yml", project, CLOUDY_SSH_KEYS="agent")
+    assert result.returncode != 0
+    assert "CLOUDY_SSH_KEYS='agent': give file" in result.stderr

@@ -1,5 +1,6 @@
-"""The wheelhouse role's wheelhouse_find module: reading `avahi-browse -rtp` output (escapes, TXT,
-IPv6 and malformed lines left out, one entry per address and port, in a stable order)."""
+"""Module wheelhouse_find: `avahi-browse -rtp` output through the collection's one parser
+(module_utils/avahi_browse.py: escapes, TXT), IPv6 and malformed lines left out, one entry per
+address and port, in a stable order; and which announcements it may take."""
 
 import importlib.util
 import io
@@ -27,18 +28,6 @@ BROWSE = """\
 =;tinc0;IPv4;broken;_cloudy-wheels._tcp;local;box-c.local
 =;eth9;IPv4;Wheels\\032on\\032box-b;_cloudy-wheels._tcp;local;box-b.local;10.95.0.3;3480;"path=/" "platform=cp311-x86_64-glibc2.36"
 """  # noqa: E501 (avahi-browse's lines as they are)
-
-
-def test_unescape_decimal_and_character_escapes():
-    assert wheelhouse_find.unescape("Wheels\\032on\\032box\\.b\\\\") == "Wheels on box.b\\"
-
-
-def test_parse_txt_keeps_quotes_and_semicolons_inside_values():
-    assert wheelhouse_find.parse_txt('"note=a\\"quote\\" \\059 semi" "flag" "path=/"') == {
-        "note": 'a"quote" ; semi',
-        "flag": "",
-        "path": "/",
-    }
 
 
 def test_browse_reads_resolved_ipv4_lines_once_per_address_in_order(monkeypatch):

@@ -24,6 +24,9 @@ description:
     file whose top key C(plugin) is C(clommunity.cloudy.cloudy) (or C(cloudy)), which Ansible's
     C(auto) plugin hands over.
   - Needs the cloudy_deploy Python package in the Python that runs Ansible.
+  - The environment variable C(CLOUDY_SSH_KEYS=credential) leaves out the ssh key files that
+    cloudy.yml or the node files name (laptop paths), as on AWX the machine credential gives the key.
+    Host keys are still checked, against the project's C(.cloudy/known_hosts).
   - Other keys of the file are the cloud spec (cloud, overlay, sources, ssh, services), described
     in the comments of the cloudy.yml that C(cloudy init) writes.
 options:
@@ -79,6 +82,12 @@ class InventoryModule(BaseInventoryPlugin):
                 f"{path}: the cloudy inventory plugin needs the cloudy_deploy package ({exc}): run Ansible"
                 " from the cloudy-deploy virtualenv, or `pip install` cloudy-deploy into its Python"
             ) from exc
+        keys = os.environ.get("CLOUDY_SSH_KEYS", "file")
+        if keys not in ("file", "credential"):
+            raise AnsibleParserError(
+                f"CLOUDY_SSH_KEYS={keys!r}: give file (the key files cloudy.yml names) or credential"
+                " (the run's credential gives the key, as on AWX)"
+            )
         spec_path = Path(path)
         base = spec_path.parent
         home = Path(os.environ["CLOUDY_HOME"]) if os.environ.get("CLOUDY_HOME") else base
@@ -98,7 +107,8 @@ class InventoryModule(BaseInventoryPlugin):
                 " `cloudy plan` records it"
             )
         # Host keys checked as under the wrapper, against the project's known_hosts (hostkeys.py).
-        self._populate(cloudy_inventory.build(the_plan, the_spec, hostkeys.project_known_hosts(home)))
+        known = hostkeys.project_known_hosts(home)
+        self._populate(cloudy_inventory.build(the_plan, the_spec, known, key_files=keys == "file"))
 
     def _populate(self, data: Any) -> None:
         for group in data.groups:

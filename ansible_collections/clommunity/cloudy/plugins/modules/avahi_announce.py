@@ -4,11 +4,12 @@
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable
 from xml.sax.saxutils import escape
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.clommunity.cloudy.plugins.module_utils.files import write_atomic
 
 DOCUMENTATION = r"""
 module: avahi_announce
@@ -33,7 +34,7 @@ options:
     description:
       - entries with name, type, port, and optionally txt (dict), unit, instance, secret_txt
       - name is the file name; instance the announced instance name (C(%h) is the host name)
-      - secret_txt lists the TXT keys whose values are secrets (a Tahoe FURL): announced as they
+      - secret_txt lists the TXT keys whose values are secrets (a Tahoe FURL), announced as they
         are, but masked in this module's results (invocation, diff), as Ansible masks no_log
         values, also when the definition is withdrawn later
     type: list
@@ -220,19 +221,6 @@ def read(path: str) -> str | None:
         return None
 
 
-def write_atomic(path: str, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".cloudy-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def definitions(folder: str) -> dict[str, tuple[str, str]]:
     """name -> (owner, unit) of every definition in the folder."""
     found = {}
@@ -297,7 +285,7 @@ def main() -> None:
                 before, after = redact(old or "", svc["secret_txt"]), redact(text)
                 diffs.append({"before": before, "after": after, "before_header": path, "after_header": path})
                 if not check:
-                    write_atomic(path, text)
+                    write_atomic(module, path, text.encode())
         mine = [n for n, (o, _) in existing.items() if o == owner]
         gone = [n for n in mine if n not in names] if p["exclusive"] else []
     else:
@@ -327,7 +315,7 @@ def main() -> None:
             dropins_changed.append(path)
             if not check:
                 os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-                write_atomic(path, text)
+                write_atomic(module, path, text.encode())
     for entry in sorted(os.listdir(systemd_dir)) if os.path.isdir(systemd_dir) else []:
         path = os.path.join(systemd_dir, entry, dropin_name)
         if entry.endswith(".d") and entry[:-2] not in units and (read(path) or "").startswith(DROPIN_HEAD):

@@ -6,9 +6,10 @@ import json
 import os
 import re
 import tarfile
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.clommunity.cloudy.plugins.module_utils.files import write_atomic
 
 DOCUMENTATION = r"""
 module: tinc_hosts
@@ -71,19 +72,6 @@ def read_manifest(path: str) -> set[str]:
         return set()
 
 
-def write_atomic(path: str, data: bytes, mode: int) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".cloudy-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -122,7 +110,7 @@ def main() -> None:
                     written.append(name)
                 continue
         if not module.check_mode:
-            write_atomic(path, data, 0o644)
+            write_atomic(module, path, data)
         written.append(name)
 
     doomed = (managed_before | set(p["remove"])) - set(wanted)
@@ -140,7 +128,7 @@ def main() -> None:
             "comment": "Host files in ../hosts/ written by cloudy-deploy (role tinc); it deletes only these.",
             "managed": managed,
         }
-        write_atomic(p["manifest"], (json.dumps(body, indent=1) + "\n").encode(), 0o644)
+        write_atomic(module, p["manifest"], (json.dumps(body, indent=1) + "\n").encode())
 
     module.exit_json(
         changed=bool(written or deleted or manifest_changed),

@@ -3,13 +3,17 @@
 """Find a wheelhouse announced over Avahi that holds a wheel set for this box's platform."""
 
 import json
-import re
 import subprocess
 import time
 import urllib.error
 import urllib.request
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.clommunity.cloudy.plugins.module_utils.avahi_browse import (
+    instance_name,
+    parse_avahi_browse,
+)
 
 DOCUMENTATION = r"""
 module: wheelhouse_find
@@ -57,23 +61,9 @@ candidates:
   returned: always
 """
 
-ESCAPE = re.compile(r"\\(\d{3}|.)")
-
-
-def unescape(text: str) -> str:
-    """avahi-browse -p escapes as \\DDD (decimal) and \\C."""
-    return ESCAPE.sub(lambda m: chr(int(m.group(1))) if m.group(1).isdigit() else m.group(1), text)
-
-
-def parse_txt(field: str) -> dict:
-    txt = {}
-    for item in re.findall(r'"((?:[^"\\]|\\.)*)"', field):
-        key, _, value = unescape(item).partition("=")
-        txt[key] = value
-    return txt
-
 
 def browse(service_type: str) -> list:
+    """The announced services of SERVICE_TYPE: one entry per IPv4 address and port, in order."""
     done = subprocess.run(
         ["avahi-browse", "--resolve", "--terminate", "--parsable", "--no-db-lookup", service_type],
         capture_output=True,
@@ -82,18 +72,17 @@ def browse(service_type: str) -> list:
         timeout=30,
     )
     found = {}
-    for line in done.stdout.splitlines():
-        fields = line.split(";")
-        if len(fields) < 10 or fields[0] != "=" or fields[2] != "IPv4":
-            continue
-        entry = {
-            "name": unescape(fields[3]),
-            "host": unescape(fields[6]),
-            "address": fields[7],
-            "port": int(fields[8]),
-            "txt": parse_txt(";".join(fields[9:])),
-        }
-        found[(entry["address"], entry["port"])] = entry
+    for record in parse_avahi_browse(done.stdout.splitlines()).records:
+        for address in record.addresses:
+            if ":" in address:  # IPv4 only: the overlay's addresses
+                continue
+            found[(address, record.port)] = {
+                "name": instance_name(record),
+                "host": record.server.rstrip("."),
+                "address": address,
+                "port": record.port,
+                "txt": dict(record.txt),
+            }
     return [found[key] for key in sorted(found)]
 
 
