@@ -168,3 +168,34 @@ def test_update_sends_own_names_then_shared_ptrs_and_stops_when_refused(tmp_path
     with pytest.raises(avahi_dns.Failed, match="refused: update failed: NOTAUTH"):
         avahi_dns.update(c)
     assert len(sent) == 1 and "box-d.w.cloudy. 15 A" in sent[0] and " PTR " not in sent[0]
+
+
+def test_sync_skips_the_transfer_while_serial_and_announcements_stay_the_same(tmp_path, monkeypatch):
+    service(tmp_path, "web.service", "web", "_http._tcp", 80, "<txt-record>path=/</txt-record>")
+    c = conf(tmp_path)
+    asked: list[str] = []
+    serial = {"now": 1}
+
+    def fake_run(cmd, stdin=None, timeout=10):
+        if cmd[0] != "dig":
+            raise AssertionError(f"no update expected: {stdin}")
+        asked.append(cmd[-1])
+        zone = ZONE_NOW.replace(" 1 3600 ", f" {serial['now']} 3600 ")
+        zone = "\n".join(x for x in zone.splitlines() if "old._http" not in x)  # nothing to change
+        if cmd[-1] == "SOA":
+            zone = "\n".join(x for x in zone.splitlines() if " SOA " in x)
+        return subprocess.CompletedProcess(cmd, 0, zone, "")
+
+    monkeypatch.setattr(avahi_dns, "run", fake_run)
+    adds, dels, state = avahi_dns.update(c, last=None)  # an event, or the first sync: in full
+    assert (adds, dels) == ([], []) and asked == ["SOA", "AXFR"] and state["serial"] == 1
+    asked.clear()
+    assert avahi_dns.update(c, last=state)[:2] == ([], []) and asked == ["SOA"]  # in step: no transfer
+    serial["now"] = 2  # the zone changed (another box, or records deleted behind this one's back)
+    asked.clear()
+    assert avahi_dns.update(c, last=state)[2]["serial"] == 2 and asked == ["SOA", "AXFR"]
+    service(tmp_path, "ssh.service", "ssh", "_ssh._tcp", 22)  # the box announces something new
+    asked.clear()
+    with pytest.raises(AssertionError, match="no update expected"):
+        avahi_dns.update(c, last={**state, "serial": 2})
+    assert asked == ["SOA", "AXFR"]
