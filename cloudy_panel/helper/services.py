@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -124,9 +125,9 @@ def apply_role(ctx: Context, service: Service, values: dict[str, Any]) -> str:
         "cloudy_overlay_ip": ctx.config.get("overlay_ip", ""),
         **role_vars,
     }
-    inventory = {
-        "all": {"hosts": {"localhost": host}, "children": {g: {"hosts": {"localhost": {}}} for g in groups}}
-    }
+    # The box under its node name (a nickname, a log line say it), reached by connection local.
+    name = str(ctx.config.get("node") or socket.gethostname())
+    inventory = {"all": {"hosts": {name: host}, "children": {g: {"hosts": {name: {}}} for g in groups}}}
     work = ctx.state_dir / "ansible"
     work.mkdir(mode=0o700, parents=True, exist_ok=True)
     # JSON is YAML to the inventory plugin; root's only, as it may hold a FURL.

@@ -40,7 +40,7 @@ def ctx(tmp_path):
     run = FakeRun()
     context = Context(
         state_dir=tmp_path / "run",
-        config={"cloud": "gcodis", "overlay_ip": "10.99.0.1"},
+        config={"cloud": "gcodis", "overlay_ip": "10.99.0.1", "node": "box1"},
         facts_file=tmp_path / "facts.d" / "cloudy_panel.fact",
         dpkg_lock=tmp_path / "lock-frontend",
         tinc_dir=tmp_path / "tinc",
@@ -390,7 +390,7 @@ def test_join_runs_the_role_locally_as_a_job(ctx, tmp_path, caplog):
     assert inventory.stat().st_mode & 0o777 == 0o600
     data = inventory_of(ctx)
     assert sorted(data["all"]["children"]) == ["tahoe", "tahoe_storage"]
-    host = data["all"]["hosts"]["localhost"]
+    host = data["all"]["hosts"]["box1"]
     assert host["ansible_connection"] == "local"
     assert host["tahoe_extra_introducers"] == {"panel": FURL}
     assert (host["tahoe_nickname"], host["cloudy_overlay_ip"], host["cloudy_cloud"]) == (
@@ -413,7 +413,7 @@ def test_the_run_takes_the_collection_role_webui_put_on_the_box(ctx, tmp_path):
     config = ctx.state_dir / "ansible" / "ansible.cfg"
     assert status["log_tail"] == [f"{tmp_path / 'collections'} {config} false"]
     assert "interpreter_python = /usr/bin/python3" in config.read_text()
-    host = inventory_of(ctx)["all"]["hosts"]["localhost"]
+    host = inventory_of(ctx)["all"]["hosts"]["box1"]
     # One box in the run: its own storage must be enough for an upload.
     assert (host["tahoe_shares_needed"], host["tahoe_shares_happy"], host["tahoe_shares_total"]) == (1, 1, 1)
 
@@ -424,7 +424,7 @@ def test_create_puts_the_box_in_the_introducer_group(ctx, tmp_path):
     wait_job(ctx, call(ctx, "service.action", service="tahoe", action="configure", values=values)["job"])
     data = inventory_of(ctx)
     assert sorted(data["all"]["children"]) == ["tahoe", "tahoe_introducer", "tahoe_storage"]
-    assert data["all"]["hosts"]["localhost"]["tahoe_grid"] == "mygrid"
+    assert data["all"]["hosts"]["box1"]["tahoe_grid"] == "mygrid"
 
 
 def test_install_joins_the_announced_grid(ctx, tmp_path):
@@ -432,7 +432,7 @@ def test_install_joins_the_announced_grid(ctx, tmp_path):
     wait_job(ctx, call(ctx, "service.action", service="tahoe", action="install", values={})["job"])
     data = inventory_of(ctx)
     assert sorted(data["all"]["children"]) == ["tahoe", "tahoe_storage"]
-    assert "tahoe_extra_introducers" not in data["all"]["hosts"]["localhost"]
+    assert "tahoe_extra_introducers" not in data["all"]["hosts"]["box1"]
 
 
 def test_install_is_busy_while_dpkg_runs(ctx, tmp_path):
