@@ -31,4 +31,10 @@ def status_line(node: str, report: dict[str, Any]) -> str | None:
     panel = report.get("panel") or {}
     if not panel.get("url"):
         return None
-    return f"{node}: panel {panel['url']} sha256 {panel.get('sha256') or '?'}"
+    line = f"{node}: panel {panel['url']} sha256 {panel.get('sha256') or '?'}"
+    # What the box's owner chose there (role webui's local fact cloudy_panel), e.g. tahoe (create).
+    chosen = [
+        f"{service} ({(values or {}).get('form', '-')})"
+        for service, values in sorted((report.get("panel_choices") or {}).items())
+    ]
+    return line + (f"; chosen on the panel: {', '.join(chosen)}" if chosen else "")

@@ -41,7 +41,11 @@ def played(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
         record.hosts = {"box1": HostStats(ok=1), "box2": HostStats(ok=1)}
         base = {"uptime": 60, "overlay_ip": "10.99.0.1", "peers": [], "peers_expected": 1, "services": []}
         record.reports = {
-            "box1": {**base, "panel": {"url": "https://10.99.0.1:7443/", "sha256": SHA}},
+            "box1": {
+                **base,
+                "panel": {"url": "https://10.99.0.1:7443/", "sha256": SHA},
+                "panel_choices": {"tahoe": {"form": "create", "grid": "g1", "nickname": "n1"}},
+            },
             "box2": {**base, "overlay_ip": "10.99.0.2", "panel": {}},
         }
         display.start(record, None)
@@ -93,7 +97,7 @@ def test_no_panel_no_line(capsys, project, played):
 def test_status_shows_the_reported_url_and_fingerprint(capsys, project, played):
     code, out, err = cloudy(capsys, "status")
     assert code == 0, err
-    assert f"box1: panel https://10.99.0.1:7443/ sha256 {SHA}" in err
+    assert f"box1: panel https://10.99.0.1:7443/ sha256 {SHA}; chosen on the panel: tahoe (create)" in err
     assert "box2: panel" not in err  # no panel reported there
     code, out, err = cloudy(capsys, "status", "--json")
     rows = {row["node"]: row for row in json.loads(out)}
