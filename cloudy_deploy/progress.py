@@ -126,7 +126,11 @@ class PlainDisplay:
 
 
 class JsonDisplay:
-    """--json: JSON Lines on stdout and nothing else there; the last line is the recap."""
+    """--json: JSON Lines on stdout and nothing else there; the last line is the recap, with EXTRA's keys
+    (e.g. the panels' URLs)."""
+
+    def __init__(self, extra: dict[str, Any] | None = None) -> None:
+        self.extra = extra or {}
 
     def start(self, record: RunRecord, expected_tasks: int | None) -> None:
         self._emit(
@@ -138,7 +142,7 @@ class JsonDisplay:
             self._emit(line)
 
     def stop(self, record: RunRecord) -> None:
-        self._emit({"type": "recap", **record.to_json()})
+        self._emit({"type": "recap", **record.to_json(), **self.extra})
 
     @staticmethod
     def _emit(obj: dict[str, Any]) -> None:
@@ -159,7 +163,7 @@ class QuietDisplay:
         pass
 
 
-def choose(as_json: bool) -> Display:
+def choose(as_json: bool, extra: dict[str, Any] | None = None) -> Display:
     if as_json:
-        return JsonDisplay()
+        return JsonDisplay(extra)
     return LiveDisplay() if err.is_terminal else PlainDisplay()

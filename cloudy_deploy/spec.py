@@ -217,8 +217,7 @@ WITH_ROLES = frozenset({"avahi", "tahoe", "dns", "webui"})
 class Services(_Model):
     # Discovery belongs on every box of a Cloudy micro cloud; `none` leaves it out.
     avahi: Literal["all", "none"] = "all"
-    # The panel (role webui); `all` puts it on every box. Off by default until installing a
-    # service from it works (the box has no ansible-core yet): see README, "The web panel".
+    # The panel (role webui); `all` puts it on every box (`cloudy init` writes `webui: all`).
     webui: Literal["all", "none"] = "none"
     tahoe: Tahoe | None = None
     caracaldb: CaracalDB | None = None
@@ -272,8 +271,11 @@ class CloudSpec(_Model):
 
 
 def default_spec() -> CloudSpec:
-    """The spec of `cloudy up` without a cloudy.yml: cloud `cloudy`, the lab's boxes, avahi."""
-    return CloudSpec(cloud="cloudy", sources=["lab"])
+    """The spec of `cloudy up` without a cloudy.yml: cloud `cloudy`, the lab's boxes, avahi, the panel
+    on every box and a Tahoe grid, so that a newcomer sees the whole micro cloud."""
+    # An upload needs one storage box: the grid works on a lab of any size (`cloudy up --nodes 1`).
+    tahoe = Tahoe(shares=Shares(needed=1, happy=1, total=3))
+    return CloudSpec(cloud="cloudy", sources=["lab"], services=Services(webui="all", tahoe=tahoe))
 
 
 # --- YAML with line numbers -------------------------------------------------------------------------------

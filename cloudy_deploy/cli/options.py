@@ -56,7 +56,7 @@ def note_spec(project: proj.Project, found: MergeResult | None = None) -> None:
         _NOTED.add(project.home)
         say(
             f"no {proj.SPEC_FILE} in {project.home}: using the built-in lab spec (cloud {project.spec.cloud},"
-            " the boxes of `cloudy lab up`); `cloudy init` writes one to edit"
+            " the boxes of `cloudy lab up`, the panel and a Tahoe grid); `cloudy init` writes one to edit"
         )
     for note in found.notes if found else ():
         say(note)

@@ -21,6 +21,8 @@ from cloudy_deploy.cli.options import (
     this_cloudy,
 )
 from cloudy_deploy.errors import BadInput
+from cloudy_deploy.panels import panel_lines, panel_urls, status_line
+from cloudy_deploy.plan import Plan
 from cloudy_deploy.ui import PlainTable, err, out, plain, say
 
 MAX_FORKS = 50
@@ -30,15 +32,15 @@ DEPLOYS = ("deploy", "up")  # commands whose failed hosts --retry-failed retries
 
 def _refresh(
     home: Path | None, source: list[str] | None, limit: str | None = None
-) -> tuple[proj.Project, int]:
-    """sources → plan (lock) → inventory; the project and its number of hosts. Refused before
-    anything is written when a box the run may reach has no recorded host key."""
+) -> tuple[proj.Project, Plan]:
+    """sources → plan (lock) → inventory; the project and its plan. Refused before anything is
+    written when a box the run may reach has no recorded host key."""
     project, found = discovered(home, source, noted=True)
     the_plan = proj.make_plan(project, found)
     hostkeys.require_known(the_plan, limit, project.home)
     proj.commit(project, the_plan)
     note_spec(project, found)
-    return project, len(the_plan.hosts)
+    return project, the_plan
 
 
 def _retry_limit(home: object, limit: str | None) -> str | None:
@@ -62,10 +64,11 @@ def _run(
     """Run PLAYBOOK on INVENTORY (default: the deploy's); exit 1 when a host failed, 130 when canceled
     (DESIGN.md exit codes)."""
     forks = kwargs.pop("forks", None) or max(1, min(hosts, MAX_FORKS))
+    extra = kwargs.pop("extra", None)
     record = runner.run_playbook(
         playbook,
         inventory or project.inventory_dir,
-        progress.choose(as_json),
+        progress.choose(as_json, extra),  # type: ignore[arg-type]
         command=command,
         home=project.home,
         forks=forks,
@@ -114,8 +117,11 @@ def deploy(
             # Recorded as `check`, not `deploy`: --retry-failed retries the last real deploy.
             _run(project, "check", "site.yml", as_json, len(the_plan.hosts), scratch, **options)
         return
-    project, hosts = _refresh(home, source, limit)
-    _run(project, "deploy", "site.yml", as_json, hosts, **options)
+    project, the_plan = _refresh(home, source, limit)
+    panels = panel_urls(the_plan)
+    _run(project, "deploy", "site.yml", as_json, len(the_plan.hosts), extra={"panels": panels}, **options)
+    for line in panel_lines(panels):
+        say(line)
 
 
 def _status_table(record: runs.RunRecord) -> PlainTable:
@@ -160,6 +166,9 @@ def status(as_json: Json = False, source: Sources = None, home: Home = None) -> 
         out.print_json(json.dumps(rows))
     else:
         err.print(_status_table(record))
+        for name, report in record.reports.items():
+            if (line := status_line(name, report)) is not None:
+                say(line)
         for name, stats in record.hosts.items():
             for failure in stats.failures:
                 say(f"{name}: {failure}")
@@ -185,9 +194,12 @@ def up(
         req = manager.UpRequest(lab=name, nodes=None if existing else nodes, home=home)
         with bar(req.nodes or len(existing.nodes if existing else []), f"lab {name}: boxes up") as shown:
             manager.up(req, say, tick=lambda: shown.advance(shown.task_ids[0]))
-    project, hosts = _refresh(home, None)
+    project, the_plan = _refresh(home, None)
+    hosts = len(the_plan.hosts)
     _run(project, "up", "site.yml", False, hosts)
     say(f"the micro cloud {project.spec.cloud!r} is ready on {hosts} boxes:")
+    for line in panel_lines(panel_urls(the_plan)):
+        say(line)
     # Commands that work when pasted: this cloudy (maybe not the one on PATH), this project folder.
     cloudy = this_cloudy()
     where = f" --home {shortest(project.home)}" if home and project.home != Path.cwd().resolve() else ""

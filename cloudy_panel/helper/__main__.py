@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     load_verbs()
     ctx = Context(state_dir=Path(opts.state_dir), config=config)
     ctx.ansible_playbook = config.get("ansible_playbook", ctx.ansible_playbook)
+    ctx.collections_dir = Path(config.get("collections_dir", ctx.collections_dir))
     listener = systemd_socket()
     if listener is None:
         if not opts.socket:

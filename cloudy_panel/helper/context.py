@@ -45,7 +45,9 @@ class Context:
     config: dict[str, Any] = field(default_factory=dict)
     admin_group: str = "cloudy-admin"
     pam_service: str = "cloudy-panel"
-    ansible_dir: Path = Path("/usr/share/cloudy-panel/ansible")
+    # Where role webui unpacks the collection clommunity.cloudy (ANSIBLE_COLLECTIONS_PATH of the runs),
+    # and the ansible-playbook of its ansible-core venv (panel.json names both).
+    collections_dir: Path = Path("/usr/share/cloudy-panel/collections")
     ansible_playbook: str = "ansible-playbook"
     facts_file: Path = Path("/etc/ansible/facts.d/cloudy_panel.fact")
     dpkg_lock: Path = Path("/var/lib/dpkg/lock-frontend")

@@ -46,12 +46,13 @@ class Jobs:
             return bool(self._running)
 
     def status(self, job: str) -> dict[str, Any]:
+        # Whether it runs, first: _wait writes the final state before it forgets the job.
+        with self._lock:
+            alive = job in self._running
         try:
             state = json.loads((self.root / f"{job}.json").read_text())
         except (OSError, ValueError):
             raise HelperError(BAD_ARGS, f"no job {job}") from None
-        with self._lock:
-            alive = job in self._running
         if state["state"] == "running" and not alive:
             # A helper that died mid-job (it never exits while one runs) cannot tell the outcome.
             state["state"] = "failed"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +28,9 @@ Plan = Callable[[dict[str, Any]], tuple[list[str], dict[str, Any]]]
 def tahoe_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     """Inventory groups and role variables for the tahoe role from a form (none: the announced grid)."""
     groups = ["tahoe", "tahoe_storage"]
-    role_vars: dict[str, Any] = {}
+    # The run holds this box alone: an upload from it needs only its own storage (the admin's spec
+    # sets the cloud's shares when it places Tahoe on the box).
+    role_vars: dict[str, Any] = {"tahoe_shares_needed": 1, "tahoe_shares_happy": 1, "tahoe_shares_total": 1}
     if values.get("form") == "create":
         groups.append("tahoe_introducer")
         role_vars["tahoe_grid"] = values["grid"]
@@ -122,20 +125,28 @@ def apply_role(ctx: Context, service: Service, values: dict[str, Any]) -> str:
         "cloudy_overlay_ip": ctx.config.get("overlay_ip", ""),
         **role_vars,
     }
-    inventory = {
-        "all": {"hosts": {"localhost": host}, "children": {g: {"hosts": {"localhost": {}}} for g in groups}}
-    }
+    # The box under its node name (a nickname, a log line say it), reached by connection local.
+    name = str(ctx.config.get("node") or socket.gethostname())
+    inventory = {"all": {"hosts": {name: host}, "children": {g: {"hosts": {name: {}}} for g in groups}}}
     work = ctx.state_dir / "ansible"
     work.mkdir(mode=0o700, parents=True, exist_ok=True)
     # JSON is YAML to the inventory plugin; root's only, as it may hold a FURL.
     path = work / f"{service.id}-inventory.json"
     path.touch(mode=0o600)
     path.write_text(json.dumps(inventory))
-    argv = [playbook, "-i", str(path), str(ctx.ansible_dir / "playbooks" / f"{service.role}.yml")]
+    # Its own config: none from the helper's folder, root's home or /etc/ansible applies.
+    (work / "ansible.cfg").write_text("[defaults]\ninterpreter_python = /usr/bin/python3\n")
+    # The collection's playbook, as `cloudy deploy` runs it; only the collection role webui put here.
+    argv = [playbook, "-i", str(path), f"clommunity.cloudy.{service.role}"]
     env = {
-        "ANSIBLE_CONFIG": str(ctx.ansible_dir / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_COLLECTIONS_PATH": str(ctx.collections_dir),
+        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+        "ANSIBLE_CONFIG": str(work / "ansible.cfg"),
+        "ANSIBLE_HOME": str(work / "home"),
         "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "false",
+        "ANSIBLE_PIPELINING": "true",
     }
     record_choice(ctx, service, values)
     return ctx.jobs.start(f"service.{service.id}", argv, env=env)

@@ -14,6 +14,12 @@ from tests.conftest import CLI_PYTHON, run_cloudy
 pytestmark = pytest.mark.lab
 
 
+@pytest.fixture(autouse=True)
+def spec_of_the_mesh(home, lab):
+    """These tests are about runs, not services: the built-in spec would also build Tahoe and the panel."""
+    (home / "cloudy.yml").write_text(f"cloud: cloudy\nsources:\n  - lab: {lab}\n")
+
+
 def deploy(home, lab, *args):
     return run_cloudy("deploy", "--source", f"lab:{lab}", *args, home=home)
 

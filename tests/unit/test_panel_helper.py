@@ -40,11 +40,11 @@ def ctx(tmp_path):
     run = FakeRun()
     context = Context(
         state_dir=tmp_path / "run",
-        config={"cloud": "gcodis", "overlay_ip": "10.99.0.1"},
+        config={"cloud": "gcodis", "overlay_ip": "10.99.0.1", "node": "box1"},
         facts_file=tmp_path / "facts.d" / "cloudy_panel.fact",
         dpkg_lock=tmp_path / "lock-frontend",
         tinc_dir=tmp_path / "tinc",
-        ansible_dir=tmp_path / "ansible",
+        collections_dir=tmp_path / "collections",
         ansible_playbook=str(tmp_path / "no-ansible-playbook"),
         authenticate=lambda service, user, password: service == "cloudy-panel" and password == PASSWORD,
         member=lambda user, group: group == "cloudy-admin" and user in ("ana", "root"),
@@ -386,11 +386,11 @@ def test_join_runs_the_role_locally_as_a_job(ctx, tmp_path, caplog):
     status = wait_job(ctx, job)
     assert status["state"] == "done"
     inventory = ctx.state_dir / "ansible" / "tahoe-inventory.json"
-    assert status["log_tail"] == [f"-i {inventory} {ctx.ansible_dir}/playbooks/tahoe.yml"]
+    assert status["log_tail"] == [f"-i {inventory} clommunity.cloudy.tahoe"]
     assert inventory.stat().st_mode & 0o777 == 0o600
     data = inventory_of(ctx)
     assert sorted(data["all"]["children"]) == ["tahoe", "tahoe_storage"]
-    host = data["all"]["hosts"]["localhost"]
+    host = data["all"]["hosts"]["box1"]
     assert host["ansible_connection"] == "local"
     assert host["tahoe_extra_introducers"] == {"panel": FURL}
     assert (host["tahoe_nickname"], host["cloudy_overlay_ip"], host["cloudy_cloud"]) == (
@@ -403,13 +403,28 @@ def test_join_runs_the_role_locally_as_a_job(ctx, tmp_path, caplog):
     assert FURL not in caplog.text and FURL not in ctx.facts_file.read_text()
 
 
+def test_the_run_takes_the_collection_role_webui_put_on_the_box(ctx, tmp_path):
+    script = tmp_path / "ansible-playbook"
+    echo = 'echo "$ANSIBLE_COLLECTIONS_PATH $ANSIBLE_CONFIG $ANSIBLE_COLLECTIONS_SCAN_SYS_PATH"'
+    script.write_text(f"#!/bin/sh\n{echo}\n")
+    script.chmod(0o755)
+    ctx.ansible_playbook = str(script)
+    status = wait_job(ctx, call(ctx, "service.action", service="tahoe", action="install", values={})["job"])
+    config = ctx.state_dir / "ansible" / "ansible.cfg"
+    assert status["log_tail"] == [f"{tmp_path / 'collections'} {config} false"]
+    assert "interpreter_python = /usr/bin/python3" in config.read_text()
+    host = inventory_of(ctx)["all"]["hosts"]["box1"]
+    # One box in the run: its own storage must be enough for an upload.
+    assert (host["tahoe_shares_needed"], host["tahoe_shares_happy"], host["tahoe_shares_total"]) == (1, 1, 1)
+
+
 def test_create_puts_the_box_in_the_introducer_group(ctx, tmp_path):
     fake_playbook(ctx, tmp_path)
     values = {"form": "create", "grid": "mygrid", "nickname": "box1"}
     wait_job(ctx, call(ctx, "service.action", service="tahoe", action="configure", values=values)["job"])
     data = inventory_of(ctx)
     assert sorted(data["all"]["children"]) == ["tahoe", "tahoe_introducer", "tahoe_storage"]
-    assert data["all"]["hosts"]["localhost"]["tahoe_grid"] == "mygrid"
+    assert data["all"]["hosts"]["box1"]["tahoe_grid"] == "mygrid"
 
 
 def test_install_joins_the_announced_grid(ctx, tmp_path):
@@ -417,7 +432,7 @@ def test_install_joins_the_announced_grid(ctx, tmp_path):
     wait_job(ctx, call(ctx, "service.action", service="tahoe", action="install", values={})["job"])
     data = inventory_of(ctx)
     assert sorted(data["all"]["children"]) == ["tahoe", "tahoe_storage"]
-    assert "tahoe_extra_introducers" not in data["all"]["hosts"]["localhost"]
+    assert "tahoe_extra_introducers" not in data["all"]["hosts"]["box1"]
 
 
 def test_install_is_busy_while_dpkg_runs(ctx, tmp_path):

@@ -59,12 +59,26 @@ def test_home_relative_key_is_kept_for_ssh_to_expand(tmp_path):
     assert s.ssh.private_key == "~/.ssh/id_ed25519"
 
 
-def test_default_spec_is_the_lab_with_avahi():
+def test_default_spec_is_the_lab_with_avahi_the_panel_and_a_grid():
     s = spec.default_spec()
     assert s.cloud == "cloudy"
     assert s.sources == [SourceRef("lab")]
-    assert (s.services.avahi, s.services.webui) == ("all", "none")
-    assert s.services.tahoe is None
+    assert (s.services.avahi, s.services.webui) == ("all", "all")
+    assert s.services.tahoe is not None and s.services.tahoe.introducers == 1
+    assert s.services.tahoe.storage == "all" and s.services.tahoe.shares.happy == 1
+
+
+@pytest.mark.parametrize("boxes", [1, 3])
+def test_default_spec_plans_on_a_lab_of_any_size(boxes):
+    from cloudy_deploy.nodes import Node
+    from cloudy_deploy.plan import make_plan
+
+    nodes = [Node(name=f"lab-{i}", address=f"10.0.0.{i}") for i in range(1, boxes + 1)]
+    plan = make_plan(nodes, spec.default_spec(), None)
+    assert len(plan.hosts) == boxes
+    for host in plan.hosts:
+        assert {"avahi", "webui", "tahoe", "tahoe_storage"} <= set(host.services)
+    assert sum("tahoe_introducer" in host.services for host in plan.hosts) == 1
 
 
 def test_tahoe_defaults_are_a_valid_grid():
