@@ -402,6 +402,11 @@ def _wanted(spec: CloudSpec) -> dict[str, tuple[int | None, tuple[str, ...]]]:
         # The DNS server is counted (it stays where the lock put it); every avahi box publishes in its zone.
         wanted["dns"] = (s.dns.servers, ("services", "dns", "servers"))
         wanted["avahi_dns"] = (None, ("services", "dns"))
+    # The guifi.net services: one box each (one guifi.net service id), kept where the lock put it.
+    for key in ("proxy3", "snpservices", "dnsservices"):
+        service = getattr(s, key)
+        if service is not None:
+            wanted[key] = (service.servers, ("services", key, "servers"))
     return wanted
 
 
