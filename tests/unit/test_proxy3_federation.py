@@ -54,7 +54,7 @@ def test_a_file_with_only_this_proxy():
             "fed.txt:3: proxy 1002 is named twice (first on line 2): keep one line for it",
         ),
         ("1001-inout\n1001-out\n", "fed.txt:2: proxy 1001 is named twice (first on line 1)"),
-        ("1001-inout\n1002-both\n", "fed.txt:2: proxy 1002 has mode 'both': use one of private, in, out, inout"),
+        ("1001-inout\n1002-both\n", "fed.txt:2: proxy 1002 has mode 'both': use one of private, in, out"),
         ("1001-inout\n1002 out\n", "fed.txt:2: '1002 out' is not a proxy line: write <proxy id>-<mode>"),
         ("1001-inout\n-out\n", "fed.txt:2: '-out' is not a proxy line"),
         ("1002-inout\n1001-out\n", "fed.txt:1: the first line is proxy 1002, but this proxy is 1001"),

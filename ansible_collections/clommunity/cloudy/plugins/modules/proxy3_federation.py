@@ -32,9 +32,12 @@ author: cloudy-deploy
 
 RETURN = r"""
 own_mode: {description: this proxy's mode, type: str, returned: success}
-federated: {description: whether other proxies' users are accepted (own mode in or inout), type: bool, returned: success}
-allowed: {description: ids of the other proxies whose users are accepted, sorted, type: list, returned: success}
-refused: {description: ids of the other proxies listed whose users are refused, sorted, type: list, returned: success}
+federated:
+  description: whether other proxies' users are accepted (own mode in or inout)
+  type: bool
+  returned: success
+allowed: {description: other proxies whose users are accepted (sorted ids), type: list, returned: success}
+refused: {description: other proxies listed whose users are not, type: list, returned: success}
 """
 
 MODES = ("private", "in", "out", "inout")
@@ -59,7 +62,8 @@ def parse(text: str, name: str, node_id: int) -> dict:
         match = LINE_RE.fullmatch(line)
         if not match:
             raise FederationError(
-                f"{name}:{number}: {line[:60]!r} is not a proxy line: write <proxy id>-<mode>, e.g. 1234-inout"
+                f"{name}:{number}: {line[:60]!r} is not a proxy line: write <proxy id>-<mode>,"
+                " e.g. 1234-inout"
             )
         proxy, mode = int(match.group(1)), match.group(2)
         if mode not in MODES:
@@ -68,7 +72,8 @@ def parse(text: str, name: str, node_id: int) -> dict:
             )
         if proxy in seen:
             raise FederationError(
-                f"{name}:{number}: proxy {proxy} is named twice (first on line {seen[proxy]}): keep one line for it"
+                f"{name}:{number}: proxy {proxy} is named twice (first on line {seen[proxy]}):"
+                " keep one line for it"
             )
         if own is None:
             if proxy != node_id:
@@ -80,7 +85,9 @@ def parse(text: str, name: str, node_id: int) -> dict:
         seen[proxy] = number
         modes[proxy] = mode
     if own is None:
-        raise FederationError(f"{name}: no proxy line: the first line must be this proxy's, e.g. {node_id}-inout")
+        raise FederationError(
+            f"{name}: no proxy line: the first line must be this proxy's, e.g. {node_id}-inout"
+        )
     own_mode = modes.pop(own)
     federated = own_mode in ("in", "inout")
     allowed = sorted(p for p, m in modes.items() if federated and m in OUTGOING)
