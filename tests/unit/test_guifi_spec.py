@@ -198,3 +198,44 @@ def test_inventory_without_them_writes_none_of_their_files(tmp_path):
     files = inventory.render(make_plan(boxes("a"), s, None), s)
     assert yaml.safe_load(files["group_vars/all/dnsservices.yml"])["dnsservices_cnml_src"] is None
     assert "group_vars/all/proxy3.yml" not in files and "group_vars/all/snpservices.yml" not in files
+
+
+def test_dnsservices_never_shares_a_box_with_the_dns_server(tmp_path):
+    s = spec.load(write(tmp_path, "  dns: {}\n  dnsservices: {data: zone.cnml}\n"))
+    first = make_plan(boxes("m", "n"), s, None)
+    assert [(h.name, h.services) for h in first.hosts] == [
+        ("m", ("avahi", "dns", "avahi_dns")),
+        ("n", ("avahi", "avahi_dns", "dnsservices")),
+    ]
+    # A box joins: nothing moves. The dns box leaves: dns goes to the new box, dnsservices stays.
+    second = make_plan(
+        boxes("a", "m", "n"), s, lock.Lock.model_validate(yaml.safe_load(lock.dumps(first.lock)))
+    )
+    assert [h.services for h in second.hosts] == [
+        ("avahi", "avahi_dns"),
+        ("avahi", "dns", "avahi_dns"),
+        ("avahi", "avahi_dns", "dnsservices"),
+    ]
+    third = make_plan(boxes("a", "n"), s, lock.Lock.model_validate(yaml.safe_load(lock.dumps(second.lock))))
+    assert [(h.name, h.services) for h in third.hosts] == [
+        ("a", ("avahi", "dns", "avahi_dns")),
+        ("n", ("avahi", "avahi_dns", "dnsservices")),
+    ]
+
+
+def test_dns_and_dnsservices_on_a_single_box_are_refused(home):
+    (home / "zone.cnml").write_text("<cnml/>\n")
+    (home / "cloudy.yml").write_text(
+        "cloud: gcodis\nsources: [lab]\nservices:\n  dns: {}\n  dnsservices: {data: zone.cnml}\n"
+    )
+    (home / "nodes.yml").write_text("nodes:\n  - {name: only, address: 10.1.2.3}\n")
+    result = run_cloudy("plan", "--source", "static:nodes.yml", home=home)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert (
+        "cloudy.yml:5: services.dnsservices: services.dnsservices and services.dns would both answer"
+        in lines[0]
+    )
+    assert "on port 53 of one box (the plan has 1): add a box, or remove one of them" in lines[0]
+    assert sorted(p.name for p in home.iterdir()) == ["cloudy.yml", "nodes.yml", "zone.cnml"]
