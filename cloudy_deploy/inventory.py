@@ -19,7 +19,19 @@ from cloudy_deploy.spec import CloudSpec, default_zone
 
 HOSTS_FILE = "hosts.yml"
 GROUP_VARS = Path("group_vars") / "all"
-COMPONENTS = ("cloudy", "tinc", "avahi", "webui", "tahoe", "caracaldb", "peerstreamer", "dns")
+COMPONENTS = (
+    "cloudy",
+    "tinc",
+    "avahi",
+    "webui",
+    "tahoe",
+    "caracaldb",
+    "peerstreamer",
+    "dns",
+    "proxy3",
+    "snpservices",
+    "dnsservices",
+)
 HEADER = "# Written by cloudy-deploy from cloudy.yml and cloudy.lock: edit those, not this file.\n"
 # Planned variables win over a source's host vars of the same name.
 _PLANNED = ("ansible_", "cloudy_", "common_hostname")
@@ -94,6 +106,36 @@ def _group_vars(plan: Plan, spec: CloudSpec) -> dict[str, dict[str, Any]]:
         out["peerstreamer"] = {"peerstreamer_sources": services.peerstreamer.sources}
     if services.dns:
         out["dns"] = {"dns_zone": services.dns.zone or default_zone(spec.cloud)}
+    out |= _guifi_vars(spec)
+    return out
+
+
+def _guifi_vars(spec: CloudSpec) -> dict[str, dict[str, Any]]:
+    """The guifi.net services' role variables (names agreed with the roles: docs/inventory.md)."""
+    services, out = spec.services, {}
+    if services.proxy3:
+        p = services.proxy3
+        out["proxy3"] = {
+            "proxy3_node_id": p.node_id,
+            "proxy3_federation_src": p.federation,
+            "proxy3_ldap_uris": list(p.ldap.uris),
+            "proxy3_ldap_base": p.ldap.base,
+            "proxy3_ldap_bind_dn": p.ldap.bind_dn,
+            "proxy3_cache_size": p.cache_size,
+            "proxy3_cache_mem": p.cache_mem,
+            "proxy3_language": p.language,
+            "proxy3_manager": p.manager,
+        }
+    if services.snpservices:
+        out["snpservices"] = {
+            "snpservices_cnml_src": services.snpservices.cnml,
+            "snpservices_graph_server_id": services.snpservices.graph_server,
+        }
+    if services.dnsservices:
+        out["dnsservices"] = {
+            "dnsservices_data_src": services.dnsservices.data,
+            "dnsservices_cnml_src": services.dnsservices.cnml,
+        }
     return out
 
 

@@ -31,6 +31,9 @@ Service = Literal[
     "peerstreamer_source",
     "dns",
     "avahi_dns",
+    "proxy3",
+    "snpservices",
+    "dnsservices",
 ]
 SERVICES: tuple[str, ...] = get_args(Service)
 # A host named like a group confuses Ansible's patterns (and it warns): these host names are refused.

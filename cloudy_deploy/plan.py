@@ -402,6 +402,11 @@ def _wanted(spec: CloudSpec) -> dict[str, tuple[int | None, tuple[str, ...]]]:
         # The DNS server is counted (it stays where the lock put it); every avahi box publishes in its zone.
         wanted["dns"] = (s.dns.servers, ("services", "dns", "servers"))
         wanted["avahi_dns"] = (None, ("services", "dns"))
+    # The guifi.net services: one box each (one guifi.net service id), kept where the lock put it.
+    for key in ("proxy3", "snpservices", "dnsservices"):
+        service = getattr(s, key)
+        if service is not None:
+            wanted[key] = (service.servers, ("services", key, "servers"))
     return wanted
 
 
@@ -429,6 +434,11 @@ def _refuse_counts(spec: CloudSpec, wanted: dict[str, tuple[int | None, tuple[st
             )
 
 
+# Counted services that never share a box: Knot (dns) and BIND (dnsservices) both answer on port 53
+# of the overlay IP.
+APART = {"dns": "dnsservices", "dnsservices": "dns"}
+
+
 def _place(spec: CloudSpec, by_name: dict[str, Node], slots: dict[str, _Slot]) -> dict[str, tuple[str, ...]]:
     """Each box's services. A counted service keeps the boxes the lock gave it; when it needs more,
     the longest-planned boxes (lowest overlay IPs) come first."""
@@ -440,10 +450,20 @@ def _place(spec: CloudSpec, by_name: dict[str, Node], slots: dict[str, _Slot]) -
         if count is None:
             members[group] = None
             continue
-        chosen = [n for n in by_ip if group in slots[n].services][:count]
+        partner = APART.get(group)
+        if partner in members:
+            avoid = members[partner] or set()
+        else:  # placed later: keep away from the boxes the lock gave it, so that neither moves
+            avoid = {n for n in by_ip if partner in slots[n].services}
+        chosen = [n for n in by_ip if group in slots[n].services and n not in avoid][:count]
         if len(chosen) < count:
-            taken = set(chosen)
+            taken = set(chosen) | avoid
             chosen += [n for n in by_ip if n not in taken][: count - len(chosen)]
+        if len(chosen) < count:
+            raise BadInput(
+                f"{spec.where('services', group)}: services.{group} and services.{partner} would both answer"
+                f" on port 53 of one box (the plan has {len(by_ip)}): add a box, or remove one of them"
+            )
         members[group] = set(chosen)
     order = [g for g in SERVICES if g in members]
     return {name: tuple(g for g in order if (m := members[g]) is None or name in m) for name in by_name}

@@ -209,9 +209,141 @@ class Dns(_Model):
         return text
 
 
+# --- guifi.net services (the original's "Guifi" menu) ----------------------------------------------------
+
+URL_RE = re.compile(r"https?://[^\s\x00-\x1f\x7f]+")
+
+
+def is_url(value: str) -> bool:
+    return bool(URL_RE.fullmatch(value))
+
+
+def _path_or_url(value: Any, example: str) -> Any:
+    """A file the role copies from the controller, or an http(s) URL the box fetches."""
+    if isinstance(value, str) and (is_url(value) or (file_path_ok(value) and "://" not in value)):
+        return value
+    raise ValueError(
+        f"{short(value)} is neither a file path nor an http(s) URL: give e.g. {example} (relative to"
+        " cloudy.yml) or https://..."
+    )
+
+
+def _one_server(value: Any, service: str) -> Any:
+    if type(value) is int and value == 1:
+        return value
+    raise ValueError(f"{value!r}: {service} runs on one box (one guifi.net service id): write servers: 1")
+
+
+def _service_id(value: Any, key: str) -> Any:
+    if type(value) is int and 1 <= value <= 2**31 - 1:
+        return value
+    raise ValueError(f"{short(value)} is not a guifi.net service id: write its number, e.g. {key}: 51172")
+
+
+# LDAP DNs and filters go into squid's configuration between double quotes.
+_LDAP_TEXT_RE = re.compile(r'[^"\\\x00-\x1f\x7f]*')
+
+
+class Proxy3Ldap(_Model):
+    uris: list[str] = ["ldaps://ldap.guifi.net", "ldaps://ldap2.guifi.net"]
+    base: str = "o=proxyusers,dc=guifi,dc=net"
+    # The password is not here: it goes on the box (README, "Proxy3").
+    bind_dn: str = ""
+
+    @field_validator("uris", mode="before")
+    @classmethod
+    def _uris(cls, value: Any) -> Any:
+        ok = re.compile(r"ldaps?://[A-Za-z0-9.\-\[\]:]+/?")
+        if isinstance(value, list) and value and all(isinstance(v, str) and ok.fullmatch(v) for v in value):
+            return value
+        raise ValueError(f"{short(value)}: give a list of LDAP servers, e.g. uris: [ldaps://ldap.guifi.net]")
+
+    @field_validator("base", "bind_dn", mode="before")
+    @classmethod
+    def _dn(cls, value: Any) -> Any:
+        if isinstance(value, str) and _LDAP_TEXT_RE.fullmatch(value):
+            return value
+        raise ValueError(
+            f"{short(value)} is not an LDAP DN squid can take (no quote, backslash or line break):"
+            " e.g. o=proxyusers,dc=guifi,dc=net"
+        )
+
+
+class Proxy3(_Model):
+    """guifi.net Proxy3: squid with guifi.net's LDAP users, open to the proxies of a federation file."""
+
+    servers: int = 1
+    node_id: int  # this proxy's guifi.net service id
+    federation: str  # PATH_OR_URL of guifi.net's export guifi/export/<node_id>/federation
+    ldap: Proxy3Ldap = Proxy3Ldap()
+    cache_size: int = Field(1024, ge=1)  # MB
+    cache_mem: int = Field(128, ge=1)  # MB
+    language: str = "English"  # of the error pages (a folder of Debian's squid-langpack)
+    manager: str = ""  # e-mail on the error pages
+
+    _servers = field_validator("servers", mode="before")(lambda v: _one_server(v, "proxy3"))
+    _node_id = field_validator("node_id", mode="before")(lambda v: _service_id(v, "node_id"))
+    _federation = field_validator("federation", mode="before")(
+        lambda v: _path_or_url(v, "federation: federation.txt")
+    )
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, value: Any) -> Any:
+        if isinstance(value, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,40}", value):
+            return value
+        raise ValueError(
+            f"{short(value)} is not a language of squid's error pages: e.g. Catalan, Spanish, English"
+        )
+
+    @field_validator("manager", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> Any:
+        if isinstance(value, str) and re.fullmatch(r"([^@\s\"]+@[^@\s\"]+\.[^@\s\"]+)?", value):
+            return value
+        raise ValueError(f"{short(value)} is not an e-mail address: e.g. manager: proxy@example.net")
+
+
+class SnpServices(_Model):
+    """guifi.net SNPServices: the graph server of the devices a CNML gives it."""
+
+    servers: int = 1
+    cnml: str  # PATH_OR_URL of the zone's CNML
+    graph_server: int  # this graph server's guifi.net service id (SNPGraphServerId)
+
+    _servers = field_validator("servers", mode="before")(lambda v: _one_server(v, "snpservices"))
+    _cnml = field_validator("cnml", mode="before")(lambda v: _path_or_url(v, "cnml: zone.cnml"))
+    _graph_server = field_validator("graph_server", mode="before")(lambda v: _service_id(v, "graph_server"))
+
+
+class DnsServices(_Model):
+    """guifi.net DNSServices: bind9 with the zone's domains and reverse zones."""
+
+    servers: int = 1
+    data: str  # PATH_OR_URL of the DNS data (the "domains" CNML or the domain list)
+    cnml: str | None = None  # PATH_OR_URL of the zone's CNML, for the devices' reverse names
+
+    _servers = field_validator("servers", mode="before")(lambda v: _one_server(v, "dnsservices"))
+    _data = field_validator("data", mode="before")(lambda v: _path_or_url(v, "data: domains.cnml"))
+    _cnml = field_validator("cnml", mode="before")(
+        lambda v: v if v is None else _path_or_url(v, "cnml: zone.cnml")
+    )
+
+
+# Spec keys that name a file (or URL) the roles read: (service, key). Relative paths are taken from
+# cloudy.yml's folder, and must be there when it is loaded.
+FILE_KEYS = (
+    ("proxy3", "federation"),
+    ("snpservices", "cnml"),
+    ("dnsservices", "data"),
+    ("dnsservices", "cnml"),
+)
+GUIFI_SERVICES = ("proxy3", "snpservices", "dnsservices")
+
+
 # The keys of `services:` that have a role. The plan refuses the others rather than place them and
 # deploy nothing: the change that adds a role adds its name here.
-WITH_ROLES = frozenset({"avahi", "tahoe", "dns", "webui"})
+WITH_ROLES = frozenset({"avahi", "tahoe", "dns", "webui", "proxy3", "snpservices", "dnsservices"})
 
 
 class Services(_Model):
@@ -223,12 +355,19 @@ class Services(_Model):
     caracaldb: CaracalDB | None = None
     peerstreamer: PeerStreamer | None = None
     dns: Dns | None = None
+    proxy3: Proxy3 | None = None
+    snpservices: SnpServices | None = None
+    dnsservices: DnsServices | None = None
 
     @model_validator(mode="after")
     def _dns_needs_avahi(self) -> "Services":
         # The zone holds what the boxes announce through Avahi: without it there is nothing to publish.
         if self.dns is not None and self.avahi == "none":
             raise ValueError("dns publishes what Avahi announces: set avahi: all, or remove dns")
+        # The guifi services' roles announce them through the avahi role.
+        for key in GUIFI_SERVICES:
+            if getattr(self, key) is not None and self.avahi == "none":
+                raise ValueError(f"{key} is announced through Avahi: set avahi: all, or remove {key}")
         return self
 
     def placed(self) -> list[str]:
@@ -499,5 +638,35 @@ def load(path: Path) -> CloudSpec:
         spec = spec.model_copy(
             update={"ssh": spec.ssh.model_copy(update={"private_key": str(path.parent.absolute() / key)})}
         )
+    spec = _resolve_files(spec, path, located)
     spec._origin = located
     return spec
+
+
+def _resolve_files(spec: CloudSpec, path: Path, located: Located) -> CloudSpec:
+    """The services' files (FILE_KEYS) as absolute paths, from cloudy.yml's folder; BadInput when one
+    is missing or unreadable. URLs are left to the boxes."""
+    services = spec.services
+    for service, key in FILE_KEYS:
+        model = getattr(services, service)
+        value = getattr(model, key) if model is not None else None
+        if value is None or is_url(value):
+            continue
+        file = Path(value).expanduser()
+        file = file if file.is_absolute() else path.parent.absolute() / file
+        where = f"{path}:{located.line(('services', service, key))}: services.{service}.{key}"
+        if file.is_dir():
+            raise BadInput(f"{where}: {file}: is a folder: give the path of the file itself")
+        try:
+            with file.open("rb"):
+                pass
+        except FileNotFoundError:
+            raise BadInput(
+                f"{where}: {file}: no such file: fix the path (from {path.name}'s folder)"
+                " or give an http(s) URL"
+            ) from None
+        except OSError as exc:
+            raise BadInput(f"{where}: {file}: cannot read it ({exc.strerror}): fix its permissions") from None
+        model = model.model_copy(update={key: str(file)})
+        services = services.model_copy(update={service: model})
+    return spec.model_copy(update={"services": services})

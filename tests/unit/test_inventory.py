@@ -127,6 +127,9 @@ def test_groups_list_every_contract_group():
         "peerstreamer_source",
         "dns",
         "avahi_dns",
+        "proxy3",
+        "snpservices",
+        "dnsservices",
     ]
     assert list(children["tinc"]["hosts"]) == ["box", "can-radio", "lab-1"]
     assert list(children["tahoe_introducer"]["hosts"]) == ["box"]  # lowest overlay IP

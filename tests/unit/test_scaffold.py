@@ -30,14 +30,28 @@ def test_irreversible_choices_come_first():
 
 def uncomment_services(text: str) -> str:
     head, mark, block = text.partition("  # Uncomment a service")
-    return head + mark + re.sub(r"^  # (?=tahoe|caracaldb|peerstreamer|  )", "  ", block, flags=re.MULTILINE)
+    return (
+        head
+        + mark
+        + re.sub(
+            r"^  # (?=tahoe|caracaldb|peerstreamer|proxy3|snpservices|dnsservices|  )",
+            "  ",
+            block,
+            flags=re.MULTILINE,
+        )
+    )
 
 
 def test_the_commented_services_are_valid_once_uncommented(tmp_path):
     path = tmp_path / "cloudy.yml"
     path.write_text(uncomment_services(scaffold.template("cloudy.yml")))
+    for name in ("federation.txt", "zone-2525.cnml", "domains.cnml"):  # the files the guifi services name
+        (tmp_path / name).write_text("")
     loaded = spec.load(path)
     assert loaded.services.tahoe and loaded.services.caracaldb and loaded.services.peerstreamer
+    s = loaded.services
+    assert s.proxy3 and s.proxy3.node_id == 1234 and s.proxy3.federation == str(tmp_path / "federation.txt")
+    assert s.snpservices and s.dnsservices and s.dnsservices.cnml == str(tmp_path / "zone-2525.cnml")
     nodes = yaml.safe_load(scaffold.template("nodes.yml"))["nodes"]
     assert len(nodes) >= loaded.services.caracaldb.nodes
 
