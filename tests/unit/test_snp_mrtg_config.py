@@ -93,7 +93,8 @@ def test_unknown_graph_server(tmp_path):
             '<device id="2"> has no title attribute',
         ),
         (
-            '<cnml><service id="9" type="SNPgraphs"/><zone id="1" graph_server="x"><node id="1"><device id="2" '
+            '<cnml><service id="9" type="SNPgraphs"/><zone id="1" graph_server="x"><node id="1">'
+            '<device id="2" '
             'status="Working" title="D" mainipv4="10.0.0.1"/></node></zone></cnml>',
             "<zone id=\"1\"> has graph_server='x', not a number",
         ),

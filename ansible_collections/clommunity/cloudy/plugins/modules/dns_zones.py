@@ -85,12 +85,19 @@ class Zone:
 
 
 def _fqdn(name: str, zone: str) -> str:
-    """`name` relative to `zone` ('@' the apex) or absolute (ending in a dot, or holding one) -> absolute."""
+    """A name server's name: one label is in `zone` ('@' its apex); with a dot it is a full name."""
     if name == "@":
         return zone + "."
     if name.endswith("."):
         return name
     return f"{name}.{zone}." if "." not in name else name + "."
+
+
+def _owner(name: str, zone: str) -> str:
+    """An owner name (host, alias, delegation) is relative to the zone unless it ends with a dot."""
+    if name == "@":
+        return zone + "."
+    return name if name.endswith(".") else f"{name}.{zone}."
 
 
 def _list(value: str | None) -> list[str]:
@@ -207,14 +214,14 @@ class Data:
                 continue
             if not NAME.match(alias):
                 raise self.r.fail(el, f"has CNAME alias {alias!r}, not a DNS name", FIX)
-            add((alias.lower(), "CNAME", _fqdn(name, zone)))
+            add((alias.lower(), "CNAME", _owner(name, zone)))
         if (el.get("NS") or "").strip().lower() == "yes":
-            add(("@", "NS", _fqdn(name, zone)))
+            add(("@", "NS", _owner(name, zone)))
         if (el.get("MX") or "").strip().lower() == "yes":
             raw = (el.get("Priority") or "10").strip()
             if not raw.isdigit() or int(raw) > 65535:
                 raise self.r.fail(el, f"has Priority={raw!r}, not a number 0-65535", FIX)
-            add(("@", "MX", f"{int(raw)} {_fqdn(name, zone)}"))
+            add(("@", "MX", f"{int(raw)} {_owner(name, zone)}"))
 
     def slave(self, el: Any, zone: str) -> Zone:
         z = Zone(zone, "secondary", el.sourceline)
@@ -269,7 +276,7 @@ def reverse(zones: list[Zone], server: str) -> list[Zone]:
             continue
         for owner, rtype, value in z.records:
             if rtype == "A":
-                names.setdefault(value, _fqdn(owner, z.name))
+                names.setdefault(value, _owner(owner, z.name))
     by_net: dict[str, Zone] = {}
     served = {z.name for z in zones}
     primary = next((z for z in zones if z.kind == "primary"), None)
@@ -290,7 +297,7 @@ def reverse(zones: list[Zone], server: str) -> list[Zone]:
 def body(z: Zone, ttl: int) -> str:
     """The zone file after its SOA line (what decides whether the serial moves)."""
     lines = [f"$TTL {ttl}"]
-    lines += [f"{_fqdn(owner, z.name)}\tIN\t{rtype}\t{value}" for owner, rtype, value in z.records]
+    lines += [f"{_owner(owner, z.name)}\tIN\t{rtype}\t{value}" for owner, rtype, value in z.records]
     return "\n".join(lines) + "\n"
 
 
