@@ -8,6 +8,7 @@ import json
 import os
 import re
 import tempfile
+from collections import Counter
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -109,8 +110,7 @@ def targets(root: Any, where: str, graph_server: int, statuses: list[str]) -> tu
         found.append({"name": f"d{device_id}-ping", "kind": "ping", **base})
         for port, suffix in _snmp_ifaces(r, el, skipped):
             found.append({"name": f"d{device_id}-{suffix}", "kind": "traffic", "port": port, **base})
-    names = [t["name"] for t in found]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    dup = sorted(n for n, count in Counter(t["name"] for t in found).items() if count > 1)
     if dup:
         raise cnml.CnmlError(f"{where}: devices with the same id ({', '.join(dup)}); {cnml.EXPORT}")
     return found, skipped
