@@ -19,7 +19,7 @@ from cloudy_deploy.spec import CloudSpec, default_zone
 
 HOSTS_FILE = "hosts.yml"
 GROUP_VARS = Path("group_vars") / "all"
-COMPONENTS = ("cloudy", "tinc", "avahi", "webui", "tahoe", "caracaldb", "peerstreamer", "dns")
+COMPONENTS = ("cloudy", "tinc", "avahi", "webui", "tahoe", "caracaldb", "peerstreamer", "dns", "repository")
 HEADER = "# Written by cloudy-deploy from cloudy.yml and cloudy.lock: edit those, not this file.\n"
 # Planned variables win over a source's host vars of the same name.
 _PLANNED = ("ansible_", "cloudy_", "common_hostname")
@@ -89,6 +89,8 @@ def _group_vars(plan: Plan, spec: CloudSpec) -> dict[str, dict[str, Any]]:
         out["peerstreamer"] = {"peerstreamer_sources": services.peerstreamer.sources}
     if services.dns:
         out["dns"] = {"dns_zone": services.dns.zone or default_zone(spec.cloud)}
+    if services.repository and services.repository.mirror:
+        out["repository"] = {"repository_mirror": services.repository.mirror}
     return out
 
 

@@ -402,6 +402,8 @@ def _wanted(spec: CloudSpec) -> dict[str, tuple[int | None, tuple[str, ...]]]:
         # The DNS server is counted (it stays where the lock put it); every avahi box publishes in its zone.
         wanted["dns"] = (s.dns.servers, ("services", "dns", "servers"))
         wanted["avahi_dns"] = (None, ("services", "dns"))
+    if s.repository:
+        wanted["repository"] = (s.repository.boxes, ("services", "repository", "boxes"))
     return wanted
 
 
