@@ -31,6 +31,7 @@ COMPONENTS = (
     "proxy3",
     "snpservices",
     "dnsservices",
+    "repository",
 )
 HEADER = "# Written by cloudy-deploy from cloudy.yml and cloudy.lock: edit those, not this file.\n"
 # Planned variables win over a source's host vars of the same name.
@@ -107,6 +108,8 @@ def _group_vars(plan: Plan, spec: CloudSpec) -> dict[str, dict[str, Any]]:
     if services.dns:
         out["dns"] = {"dns_zone": services.dns.zone or default_zone(spec.cloud)}
     out |= _guifi_vars(spec)
+    if services.repository and services.repository.mirror:
+        out["repository"] = {"repository_mirror": services.repository.mirror}
     return out
 
 

@@ -22,6 +22,7 @@ HOSTNAME_RE = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 # The inventory groups a box can be in beyond `cloudy` and `tinc` (every box), in contract order.
 Service = Literal[
     "avahi",
+    "repository",
     "webui",
     "tahoe",
     "tahoe_introducer",

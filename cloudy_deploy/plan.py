@@ -407,6 +407,8 @@ def _wanted(spec: CloudSpec) -> dict[str, tuple[int | None, tuple[str, ...]]]:
         service = getattr(s, key)
         if service is not None:
             wanted[key] = (service.servers, ("services", key, "servers"))
+    if s.repository:
+        wanted["repository"] = (s.repository.boxes, ("services", "repository", "boxes"))
     return wanted
 
 

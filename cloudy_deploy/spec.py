@@ -341,9 +341,35 @@ FILE_KEYS = (
 GUIFI_SERVICES = ("proxy3", "snpservices", "dnsservices")
 
 
+class Repository(_Model):
+    """The cloud's software repository (role repository): apt cache, signed suite, artifact store."""
+
+    # Boxes with an apt cache; the first also holds the signed suite and the artifact store.
+    boxes: int = 1
+    # The Debian mirror the caches fetch from (e.g. the zone's); default: deb.debian.org.
+    mirror: str | None = None
+
+    @field_validator("boxes", mode="before")
+    @classmethod
+    def _count(cls, value: Any) -> Any:
+        if type(value) is int and value >= 1:
+            return value
+        raise ValueError(f"{value!r}: write a number of repository boxes, 1 or more (e.g. boxes: 1)")
+
+    @field_validator("mirror", mode="before")
+    @classmethod
+    def _mirror(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?/", value)):
+            return value
+        raise ValueError(
+            f"{short(value)} is not a mirror URL: write http://HOST/PATH/ ending in /,"
+            " e.g. mirror: http://ftp.debian.org/debian/"
+        )
+
+
 # The keys of `services:` that have a role. The plan refuses the others rather than place them and
 # deploy nothing: the change that adds a role adds its name here.
-WITH_ROLES = frozenset({"avahi", "tahoe", "dns", "webui", "proxy3", "snpservices", "dnsservices"})
+WITH_ROLES = frozenset({"avahi", "tahoe", "dns", "webui", "proxy3", "snpservices", "dnsservices", "repository"})
 
 
 class Services(_Model):
@@ -358,6 +384,7 @@ class Services(_Model):
     proxy3: Proxy3 | None = None
     snpservices: SnpServices | None = None
     dnsservices: DnsServices | None = None
+    repository: Repository | None = None
 
     @model_validator(mode="after")
     def _dns_needs_avahi(self) -> "Services":

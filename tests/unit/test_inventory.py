@@ -118,6 +118,7 @@ def test_groups_list_every_contract_group():
         "cloudy",
         "tinc",
         "avahi",
+        "repository",
         "webui",
         "tahoe",
         "tahoe_introducer",
