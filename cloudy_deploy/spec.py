@@ -369,7 +369,9 @@ class Repository(_Model):
 
 # The keys of `services:` that have a role. The plan refuses the others rather than place them and
 # deploy nothing: the change that adds a role adds its name here.
-WITH_ROLES = frozenset({"avahi", "tahoe", "dns", "webui", "proxy3", "snpservices", "dnsservices", "repository"})
+WITH_ROLES = frozenset(
+    {"avahi", "tahoe", "dns", "webui", "proxy3", "snpservices", "dnsservices", "repository"}
+)
 
 
 class Services(_Model):

@@ -13,24 +13,17 @@ is the collection's, shared with the roles that read CNML on the boxes:
 ansible_collections/clommunity/cloudy/plugins/module_utils/cnml.py.
 """
 
-import sys
 from pathlib import Path
 from typing import Any
 
+# The collection travels with this package (the wheel, or the editable install's finder).
+from ansible_collections.clommunity.cloudy.plugins.module_utils import cnml
 from cloudy_deploy.errors import BadInput
 from cloudy_deploy.nodes import Node
 from cloudy_deploy.sources.files import shown
 from cloudy_deploy.sources.loaded import Loaded
 from cloudy_deploy.sources.merge import check_unique
 from cloudy_deploy.sources.refs import CNML_STATUS, CNML_TYPES, cnml_options
-
-try:
-    from ansible_collections.clommunity.cloudy.plugins.module_utils import cnml
-except ImportError:
-    # An editable install run outside the checkout: the collection is beside the package
-    # (ansible_collections is a namespace package, so Ansible's own collections stay importable).
-    sys.path.append(str(Path(__file__).resolve().parents[2]))
-    from ansible_collections.clommunity.cloudy.plugins.module_utils import cnml
 
 
 def _records(
