@@ -17,6 +17,7 @@ import ansible_runner
 
 from cloudy_deploy import runs
 from cloudy_deploy.events import RunProgress
+from cloudy_deploy.fast import strategy_env
 from cloudy_deploy.paths import collection_root, collections_path, playbook_path, state_root
 from cloudy_deploy.progress import Display
 
@@ -30,9 +31,9 @@ def _first_error(stdout: Path) -> str:
     return " ".join(re.sub(r"\x1b\[[0-9;]*m", "", found).split())  # without terminal colours
 
 
-def environment(home: Path | None) -> dict[str, str]:
-    """The variables ansible-playbook runs with."""
-    return {
+def environment(home: Path | None, fast: bool = False) -> dict[str, str]:
+    """The variables ansible-playbook runs with; FAST: with Mitogen (fast.py)."""
+    return (strategy_env() if fast else {}) | {
         "ANSIBLE_CONFIG": str(Path(__file__).with_name("ansible.cfg")),
         # clommunity.cloudy beside this package first, then Ansible's usual places.
         "ANSIBLE_COLLECTIONS_PATH": os.pathsep.join(
@@ -60,6 +61,7 @@ def run_playbook(
     forks: int | None = None,
     extravars: dict[str, Any] | None = None,
     keep: int = runs.DEFAULT_KEEP,
+    fast: bool = False,
 ) -> runs.RunRecord:
     previous = runs.last(home, command, playbook)
     record, folder = runs.new_run(home, command, playbook, limit)
@@ -92,7 +94,7 @@ def run_playbook(
             tags=tags,
             forks=forks,
             cmdline=cmdline or None,
-            envvars=environment(home),
+            envvars=environment(home, fast),
             event_handler=on_event,
             cancel_callback=canceled.is_set,
             quiet=True,

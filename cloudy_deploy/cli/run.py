@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from cloudy_deploy import fast as mitogen
 from cloudy_deploy import hostkeys, progress, runner, runs
 from cloudy_deploy import project as proj
 from cloudy_deploy.cli.options import (
@@ -28,6 +29,15 @@ from cloudy_deploy.ui import PlainTable, err, out, plain, say
 MAX_FORKS = 50
 CANCELED = 130  # the shell's code for "stopped by Ctrl-C"
 DEPLOYS = ("deploy", "up")  # commands whose failed hosts --retry-failed retries
+Fast = Annotated[
+    bool, typer.Option("--fast", help="Run with Mitogen for Ansible (pip install 'cloudy-deploy[fast]')")
+]
+
+
+def _check_fast(fast: bool) -> None:
+    """Refuse --fast without Mitogen before anything is planned or written."""
+    if fast:
+        mitogen.strategy_env()
 
 
 def _refresh(
@@ -93,11 +103,13 @@ def deploy(
         bool, typer.Option("--retry-failed", help="Only the hosts that failed or were unreachable last time")
     ] = False,
     forks: Annotated[int | None, typer.Option("--forks", min=1, help="[default: min(hosts, 50)]")] = None,
+    fast: Fast = False,
     as_json: Json = False,
     source: Sources = None,
     home: Home = None,
 ) -> None:
     """Refresh the inventory from the plan, then run playbooks/site.yml."""
+    _check_fast(fast)
     for flag, value in (("--limit", limit), ("--tags", tags)):
         if value is not None and not value.strip():
             raise BadInput(
@@ -108,7 +120,14 @@ def deploy(
         if limit is None:
             say("nothing to retry: every host succeeded in the last deploy")
             return
-    options: dict[str, object] = {"limit": limit, "tags": tags, "check": check, "diff": diff, "forks": forks}
+    options: dict[str, object] = {
+        "limit": limit,
+        "tags": tags,
+        "check": check,
+        "diff": diff,
+        "forks": forks,
+        "fast": fast,
+    }
     if check:
         # Changes nothing here either: the plan in memory, on a scratch inventory (like status).
         project, the_plan = planned(home, source)
@@ -180,9 +199,11 @@ def status(as_json: Json = False, source: Sources = None, home: Home = None) -> 
 
 def up(
     nodes: Annotated[int, typer.Option("--nodes", "-n", help="Boxes in the lab when it is new")] = 3,
+    fast: Fast = False,
     home: Home = None,
 ) -> None:
     """The one-command demo: the lab (when the spec uses it), plan, deploy; then what to open."""
+    _check_fast(fast)
     from cloudy_deploy.lab import manager, naming, state
 
     project = proj.open_project(home)
@@ -196,7 +217,7 @@ def up(
             manager.up(req, say, tick=lambda: shown.advance(shown.task_ids[0]))
     project, the_plan = _refresh(home, None)
     hosts = len(the_plan.hosts)
-    _run(project, "up", "site.yml", False, hosts)
+    _run(project, "up", "site.yml", False, hosts, fast=fast)
     say(f"the micro cloud {project.spec.cloud!r} is ready on {hosts} boxes:")
     for line in panel_lines(panel_urls(the_plan)):
         say(line)
