@@ -49,7 +49,7 @@ c() { curl -sk -b "$jar" -c "$jar" -e "$p/login" "$@"; }
 t=$(c "$p/login" | sed -n 's/.*name="csrf_token"[^>]*value="\([^"]*\)".*/\1/p' | head -n1)
 c -o /dev/null --data-urlencode "csrf_token=$t" --data-urlencode "user=$U" \
   --data-urlencode "password=$P" "$p/login"
-echo "rows=$(c "$p/avahi" | grep -c 'data-type="_cloudy-bench._tcp"')"
+echo "rows=$(c "$p/avahi" | grep -c '<tr data-type="_cloudy-bench._tcp"')"
 for r in $(seq 1 "$R"); do c -o /dev/null -w 'page=%{time_total}\n' "$p/avahi"; done
 for r in $(seq 1 "$R"); do c -o /dev/null -w 'json=%{time_total}\n' "$p/avahi.json"; done
 rm -f "$jar"

@@ -133,10 +133,10 @@ def test_the_init_template_plans_and_offers_roleless_services_only_as_comments(h
     (home / "nodes.yml").write_text(NODES)
     result = run_cloudy("plan", "--json", home=home)
     assert result.returncode == 0, result.stderr
-    assert {tuple(h["services"]) for h in json.loads(result.stdout)["hosts"]} == {("avahi",)}
+    assert {tuple(h["services"]) for h in json.loads(result.stdout)["hosts"]} == {("avahi", "webui")}
     text = template("cloudy.yml")
     tail = text[text.index("Not yet available") :]
-    for name in ("webui", "caracaldb", "peerstreamer"):
+    for name in ("caracaldb", "peerstreamer"):
         assert f"\n  {name}:" not in text  # never active
     for name in ("caracaldb", "peerstreamer"):
         assert f"# {name}:" in tail

@@ -3,6 +3,7 @@
 import os
 import shutil
 import sys
+from types import SimpleNamespace
 
 import pytest
 import typer
@@ -81,7 +82,8 @@ def fake_up(monkeypatch):
     """`cloudy up` without docker or ansible: the lab and the deploy succeed at once."""
     monkeypatch.setattr(state, "load", lambda name, home: None)
     monkeypatch.setattr(manager, "up", lambda req, say, tick: None)
-    monkeypatch.setattr(run, "_refresh", lambda home, source: (run.proj.open_project(home), 3))
+    plan = SimpleNamespace(hosts=[SimpleNamespace(services=("avahi",))] * 3)  # 3 boxes, no panel
+    monkeypatch.setattr(run, "_refresh", lambda home, source: (run.proj.open_project(home), plan))
     monkeypatch.setattr(run, "_run", lambda *args, **kwargs: None)
 
 
