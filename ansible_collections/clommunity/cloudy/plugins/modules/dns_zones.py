@@ -295,7 +295,7 @@ def reverse(zones: list[Zone], server: str) -> list[Zone]:
 
 
 def body(z: Zone, ttl: int) -> str:
-    """The zone file after its SOA line (what decides whether the serial moves)."""
+    """The zone file without its SOA line (what decides whether the serial moves)."""
     lines = [f"$TTL {ttl}"]
     lines += [f"{_owner(owner, z.name)}\tIN\t{rtype}\t{value}" for owner, rtype, value in z.records]
     return "\n".join(lines) + "\n"
@@ -306,13 +306,17 @@ def soa(z: Zone, serial: int) -> str:
     return f"@\tIN\tSOA\t{mname} {z.soa[1]} {serial} 3600 900 1209600 300\n"
 
 
+def zone_file(z: Zone, ttl: int, serial: int) -> str:
+    """$TTL first (it applies to the SOA too), then the SOA, then the records."""
+    ttl_line, _, records = body(z, ttl).partition("\n")
+    return f"{ttl_line}\n{soa(z, serial)}{records}"
+
+
 def serial_of(text: str | None) -> tuple[int, str | None]:
-    """(serial, rest of the file) of a zone file this module wrote; (0, None) if none."""
-    if not text:
-        return 0, None
-    first, _, rest = text.partition("\n")
-    m = re.match(r"^@\tIN\tSOA\t\S+ \S+ (\d+) ", first)
-    return (int(m.group(1)), rest) if m else (0, None)
+    """(serial, the file without its SOA line) of a zone file this module wrote; (0, None) if none."""
+    lines = (text or "").split("\n", 2)
+    m = re.match(r"^@\tIN\tSOA\t\S+ \S+ (\d+) ", lines[1]) if len(lines) == 3 else None
+    return (int(m.group(1)), f"{lines[0]}\n{lines[2]}") if m else (0, None)
 
 
 def next_serial(old: int, today: datetime.date) -> int:
@@ -389,7 +393,7 @@ def render(zones: list[Zone], p: dict, today: datetime.date) -> dict[str, str]:
         text = body(z, p["ttl"])
         old_serial, old_rest = serial_of(_read(os.path.join(p["dir"], name)))
         serial = old_serial if old_rest == text else next_serial(old_serial, today)
-        files[name] = soa(z, serial) + text
+        files[name] = zone_file(z, p["ttl"], serial)
     files["zones.conf"] = zones_conf(zones, p["dir"])
     return files
 

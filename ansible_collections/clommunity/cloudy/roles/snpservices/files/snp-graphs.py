@@ -40,6 +40,13 @@ def lines(target: dict, rrd: str) -> list[str]:
     ]
 
 
+def title(target: dict) -> str:
+    """Ping guifi-a (10.95.0.2), Traffic guifi-c (10.95.0.4 eth0)."""
+    if target["kind"] == "ping":
+        return f"Ping {target['title']} ({target['address']})"
+    return f"Traffic {target['title']} ({target['address']} {target['port'].lstrip(chr(92))})"
+
+
 def main(index: str, workdir: str, outdir: str) -> int:
     with open(index, encoding="utf-8") as f:
         targets = json.load(f)
@@ -62,7 +69,7 @@ def main(index: str, workdir: str, outdir: str) -> int:
                 "--start",
                 start,
                 "--title",
-                target["title"],
+                title(target),
             ]
             done = subprocess.run(argv + lines(target, rrd), capture_output=True, text=True, check=False)
             if done.returncode:
