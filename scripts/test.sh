@@ -40,9 +40,9 @@ if [ "$tier" = all ] || [ "$tier" = lab ] || [ "$tier" = molecule ]; then
 fi
 if [ "$tier" = all ] || [ "$tier" = lab ]; then
   note "lab tests (real systemd containers)"
-  CLOUDY_NO_SKIP=1 pytest -m lab tests  # a skip (no Docker, no image) fails the tier
+  CLOUDY_NO_SKIP=1 pytest -m lab --durations=0 tests  # a skip (no Docker, no image) fails the tier
 fi
 if [ "$tier" = all ] || [ "$tier" = molecule ]; then
   note "molecule scenarios"
-  CLOUDY_NO_SKIP=1 pytest -m molecule tests
+  CLOUDY_NO_SKIP=1 pytest -m molecule --durations=0 tests
 fi
