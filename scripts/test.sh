@@ -38,11 +38,16 @@ if [ "$tier" = all ] || [ "$tier" = lab ] || [ "$tier" = molecule ]; then
   export CLOUDY_NODE_IMAGE
   note "node image: $CLOUDY_NODE_IMAGE"
 fi
-if [ "$tier" = all ] || [ "$tier" = lab ]; then
+# A skip (no Docker, no image) fails these tiers. Two at a time (pytest-xdist): alone, a scenario or a
+# lab test keeps the 2 cores less than half busy (Ansible waits on boxes, apt, sleeps). The lab tests
+# stay on one worker, one after another (tests/lab/conftest.py); --durations=0 prints each one's time.
+if [ "$tier" = all ]; then
+  note "lab tests (real systemd containers) and molecule scenarios, two at a time"
+  CLOUDY_NO_SKIP=1 pytest -m "lab or molecule" -n 2 --dist loadgroup --durations=0 tests
+elif [ "$tier" = lab ]; then
   note "lab tests (real systemd containers)"
-  CLOUDY_NO_SKIP=1 pytest -m lab --durations=0 tests  # a skip (no Docker, no image) fails the tier
-fi
-if [ "$tier" = all ] || [ "$tier" = molecule ]; then
-  note "molecule scenarios"
-  CLOUDY_NO_SKIP=1 pytest -m molecule --durations=0 tests
+  CLOUDY_NO_SKIP=1 pytest -m lab --durations=0 tests
+elif [ "$tier" = molecule ]; then
+  note "molecule scenarios, two at a time"
+  CLOUDY_NO_SKIP=1 pytest -m molecule -n 2 --dist loadgroup --durations=0 tests
 fi
