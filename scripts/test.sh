@@ -38,9 +38,10 @@ if [ "$tier" = all ] || [ "$tier" = lab ] || [ "$tier" = molecule ]; then
   export CLOUDY_NODE_IMAGE
   note "node image: $CLOUDY_NODE_IMAGE"
 fi
-# A skip (no Docker, no image) fails these tiers. Two at a time (pytest-xdist): alone, a scenario or a
-# lab test keeps the 2 cores less than half busy (Ansible waits on boxes, apt, sleeps). The lab tests
-# stay on one worker, one after another (tests/lab/conftest.py); --durations=0 prints each one's time.
+# A skip (no Docker, no image) fails these tiers. Two at a time (pytest-xdist): alone, a scenario keeps
+# the 2 cores only half to two thirds busy (Ansible waits on boxes, apt, sleeps; benchmarks/molecule_cpu.py).
+# The lab tests stay on one worker, one after another (tests/scheduling.py); --durations=0 prints
+# each test's time.
 if [ "$tier" = all ]; then
   note "lab tests (real systemd containers) and molecule scenarios, two at a time"
   CLOUDY_NO_SKIP=1 pytest -m "lab or molecule" -n 2 --dist loadgroup --durations=0 tests
