@@ -55,8 +55,8 @@ def cloud(tmp_path_factory, docker_client):
     home.mkdir()
     lab, name = "t" + uuid.uuid4().hex[:8], "shared"
     (home / "cloudy.yml").write_text(f"cloud: {name}\nsources:\n  - lab: {lab}\n")
-    up = run_cloudy("up", "--nodes", "3", home=home)
     try:
+        up = run_cloudy("up", "--nodes", "3", home=home)
         assert up.returncode == 0, up.stderr[-3000:]
         yield Cloud(home=home, lab=lab, cloud=name, up=up)
     finally:
