@@ -27,7 +27,7 @@ def test_deploy_unreachable_retry_check_json_status(cloud, docker_client):
     """On the shared cloud (tests/lab/conftest.py), which `cloudy up` deployed; --source given."""
     home, lab = cloud.home, cloud.lab
     boxes = [naming.box_name(lab, i) for i in (1, 2, 3)]
-    before = len(runs.load_all(home))
+    earlier = len(runs.load_all(home))  # runs of the tests before this one on the shared cloud
 
     first = deploy(home, lab)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -84,8 +84,8 @@ def test_deploy_unreachable_retry_check_json_status(cloud, docker_client):
     # History: listed (this test's runs after those of the tests before it), and a recap shown again.
     listing = run_cloudy("runs", "--json", home=home)
     commands = [r["command"] for r in json.loads(listing.stdout)]
-    assert commands[before:] == ["deploy"] * 3 + ["check", "deploy", "status"]
-    shown = run_cloudy("runs", "show", runs.load_all(home)[before + 1].id, home=home)
+    assert commands[earlier:] == ["deploy"] * 3 + ["check", "deploy", "status"]
+    shown = run_cloudy("runs", "show", runs.load_all(home)[earlier + 1].id, home=home)
     assert shown.returncode == 0 and "unreachable" in shown.stderr and boxes[1] in shown.stderr
 
 
