@@ -38,13 +38,24 @@ if [ "$tier" = all ] || [ "$tier" = lab ] || [ "$tier" = molecule ]; then
   export CLOUDY_NODE_IMAGE
   note "node image: $CLOUDY_NODE_IMAGE"
 fi
+# The lab tests run `cloudy` as a user installs it: the wheel, pip-installed into a fresh venv
+# outside the checkout (CLOUDY_TEST_PYTHON, tests/conftest.py).
 if [ "$tier" = all ] || [ "$tier" = lab ]; then
-  note "lab tests (real systemd containers), through cloudy installed from the wheel outside the checkout"
+  note "building cloudy-deploy's wheel and installing it outside the checkout, for the lab tests"
   CLOUDY_TEST_PYTHON=$(installed_cloudy "$(mktemp -d)/installed")
   export CLOUDY_TEST_PYTHON
-  CLOUDY_NO_SKIP=1 pytest -m lab tests  # a skip (no Docker, no image) fails the tier
 fi
-if [ "$tier" = all ] || [ "$tier" = molecule ]; then
-  note "molecule scenarios"
-  CLOUDY_NO_SKIP=1 pytest -m molecule tests
+# A skip (no Docker, no image) fails these tiers. Two at a time (pytest-xdist): alone, a scenario keeps
+# the 2 cores only half to two thirds busy (Ansible waits on boxes, apt, sleeps; benchmarks/molecule_cpu.py).
+# The lab tests stay on one worker, one after another (tests/scheduling.py); --durations=0 prints
+# each test's time.
+if [ "$tier" = all ]; then
+  note "lab tests (real systemd containers) and molecule scenarios, two at a time"
+  CLOUDY_NO_SKIP=1 pytest -m "lab or molecule" -n 2 --dist loadgroup --durations=0 tests
+elif [ "$tier" = lab ]; then
+  note "lab tests (real systemd containers)"
+  CLOUDY_NO_SKIP=1 pytest -m lab --durations=0 tests
+elif [ "$tier" = molecule ]; then
+  note "molecule scenarios, two at a time"
+  CLOUDY_NO_SKIP=1 pytest -m molecule -n 2 --dist loadgroup --durations=0 tests
 fi

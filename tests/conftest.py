@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.no_skip import pytest_runtest_makereport  # noqa: F401 (a hook: skips fail when asked)
+from tests.scheduling import pytest_xdist_make_scheduler  # noqa: F401 (a hook: lab tests on one worker)
 
 REPO = Path(__file__).resolve().parent.parent
 COLLECTION = REPO / "ansible_collections" / "clommunity" / "cloudy"

@@ -28,9 +28,11 @@ def last_run(home):
     return runs.load_all(home)[-1]
 
 
-def test_deploy_unreachable_retry_check_json_status(home, lab, docker_client):
-    assert run_cloudy("lab", "up", "--nodes", "3", "--name", lab, home=home).returncode == 0
+def test_deploy_unreachable_retry_check_json_status(cloud, docker_client):
+    """On the shared cloud (tests/lab/conftest.py), which `cloudy up` deployed; --source given."""
+    home, lab = cloud.home, cloud.lab
     boxes = [naming.box_name(lab, i) for i in (1, 2, 3)]
+    earlier = len(runs.load_all(home))  # runs of the tests before this one on the shared cloud
 
     first = deploy(home, lab)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -58,7 +60,8 @@ def test_deploy_unreachable_retry_check_json_status(home, lab, docker_client):
     assert nothing.returncode == 0 and "nothing to retry" in nothing.stderr
 
     # Check mode on a converged lab: nothing would change, on the boxes or here.
-    kept = [home / ".cloudy" / "cloudy.lock", *sorted((home / ".cloudy" / "inventory").rglob("*"))]
+    # The lock of a project with a cloudy.yml lies beside it.
+    kept = [home / "cloudy.lock", *sorted((home / ".cloudy" / "inventory").rglob("*"))]
     before = {p: p.stat().st_mtime_ns for p in kept}
     assert len(before) > 3
     check = deploy(home, lab, "--check", "--diff")
@@ -83,11 +86,11 @@ def test_deploy_unreachable_retry_check_json_status(home, lab, docker_client):
     assert all(r["reachable"] and r["uptime"] >= 0 for r in rows.values())
     assert last_run(home).command == "status" and all(s.changed == 0 for s in last_run(home).hosts.values())
 
-    # History: listed, and a recap can be shown again.
+    # History: listed (this test's runs after those of the tests before it), and a recap shown again.
     listing = run_cloudy("runs", "--json", home=home)
     commands = [r["command"] for r in json.loads(listing.stdout)]
-    assert commands == ["deploy"] * 3 + ["check", "deploy", "status"]
-    shown = run_cloudy("runs", "show", runs.load_all(home)[1].id, home=home)
+    assert commands[earlier:] == ["deploy"] * 3 + ["check", "deploy", "status"]
+    shown = run_cloudy("runs", "show", runs.load_all(home)[earlier + 1].id, home=home)
     assert shown.returncode == 0 and "unreachable" in shown.stderr and boxes[1] in shown.stderr
 
 

@@ -12,6 +12,7 @@ from cloudy_deploy import inventory
 from cloudy_deploy.lab import naming, state
 from cloudy_deploy.lab.sshkeys import ensure_client_key
 from cloudy_deploy.plan import make_plan
+from cloudy_deploy.runs import load_all
 from cloudy_deploy.spec import default_spec
 from tests.conftest import REPO, run_cloudy
 
@@ -125,15 +126,20 @@ def test_subnet_overlapping_a_docker_network_is_refused(home, lab, docker_client
         taken.remove()
 
 
-def test_cloudy_up_runs_the_main_playbook_and_a_second_run_changes_nothing(home, lab, docker_client):
-    (home / "cloudy.yml").write_text(f"cloud: uptest\nsources:\n  - lab: {lab}\n")
-    first = run_cloudy("up", "--nodes", "2", home=home)
-    assert first.returncode == 0, first.stderr[-3000:]
-    assert f"cloudy lab ssh {lab}-1" in first.stderr
+def test_cloudy_up_runs_the_main_playbook_and_a_second_run_changes_nothing(cloud, docker_client):
+    """The shared cloud's first `cloudy up` (tests/lab/conftest.py) made the lab and deployed it."""
+    home, lab = cloud.home, cloud.lab
+    assert f"cloudy lab ssh {lab}-1" in cloud.up.stderr
+    made = load_all(home)[0]
+    assert (made.command, made.success, sorted(made.hosts)) == ("up", True, [f"{lab}-{i}" for i in (1, 2, 3)])
+    assert sorted(c.name for c in lab_containers(docker_client, lab)) == [
+        naming.container_name(lab, i) for i in (1, 2, 3)
+    ]
+    before = sorted((home / ".cloudy" / "runs").iterdir())
     second = run_cloudy("up", home=home)
     assert second.returncode == 0, second.stderr[-3000:]
     runs = sorted((home / ".cloudy" / "runs").iterdir())
-    assert len(runs) == 2
+    assert len(runs) == len(before) + 1
     recap = (runs[-1] / "artifacts" / runs[-1].name / "stdout").read_text()
-    assert recap.count("changed=0") == 2 and "failed=0" in recap
+    assert recap.count("changed=0") == 3 and "failed=0" in recap
     assert (home / "cloudy.lock").exists()

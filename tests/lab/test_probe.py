@@ -17,12 +17,11 @@ pytestmark = pytest.mark.lab
 MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
 
-def test_probe_lab_boxes(home, lab, docker_client, tmp_path):
-    up = run_cloudy("lab", "up", "--nodes", "2", "--name", lab, home=home)
-    assert up.returncode == 0, up.stderr
-    lab_state = state.load(lab, home)
-    boxes = lab_state.as_nodes()
-    project_kh = home / ".cloudy" / "known_hosts"
+def test_probe_lab_boxes(cloud, docker_client, tmp_path):
+    """Two boxes of the shared cloud (tests/lab/conftest.py); the project's known_hosts a file of its own."""
+    lab_state = state.load(cloud.lab, cloud.home)
+    boxes = lab_state.as_nodes()[:2]
+    project_kh = tmp_path / "project" / ".cloudy" / "known_hosts"
 
     # 1. Strict, against the lab's own known_hosts: the project's file is not touched.
     strict = probe(boxes, project_kh, timeout=10)
@@ -78,12 +77,12 @@ def test_probe_lab_boxes(home, lab, docker_client, tmp_path):
     ), mixed[1].error
 
 
-def test_discover_probe_on_the_command_line(home, lab, docker_client):
-    assert run_cloudy("lab", "up", "--nodes", "2", "--name", lab, home=home).returncode == 0
+def test_discover_probe_on_the_command_line(cloud, docker_client):
+    home, lab = cloud.home, cloud.lab
     done = run_cloudy("discover", "--source", f"lab:{lab}", "--probe", "--json", home=home)
     assert done.returncode == 0, done.stderr
     rows = json.loads(done.stdout)
-    assert [r["name"] for r in rows] == [f"{lab}-1", f"{lab}-2"]
+    assert [r["name"] for r in rows] == [f"{lab}-{i}" for i in (1, 2, 3)]
     assert all(r["probe"]["ok"] and r["probe"]["hostname"] == r["name"] for r in rows)
     table = run_cloudy("discover", "--source", f"lab:{lab}", "--probe", home=home)
     assert table.returncode == 0 and "SHA256:" in table.stderr and table.stdout == ""

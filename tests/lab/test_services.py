@@ -35,13 +35,9 @@ def services(home, *args):
     return json.loads(result.stdout)
 
 
-def test_services_lists_every_box(home, lab, docker_client):
-    (home / "cloudy.yml").write_text(f"cloud: svctest\nsources:\n  - lab: {lab}\n")
-    up = run_cloudy("lab", "up", "--nodes", "3", "--name", lab, home=home)
-    assert up.returncode == 0, up.stderr[-3000:]
-    deployed = run_cloudy("deploy", home=home)
-    assert deployed.returncode == 0, deployed.stderr[-3000:]
-
+def test_services_lists_every_box(cloud, docker_client):
+    """On the shared cloud (tests/lab/conftest.py): `cloudy up` deployed its cloudy.yml (a lab source)."""
+    home, lab = cloud.home, cloud.lab
     boxes = [naming.box_name(lab, i) for i in (1, 2, 3)]
     lock = yaml.safe_load((home / "cloudy.lock").read_text())
     overlay = {box: lock["nodes"][box]["overlay_ip"] for box in boxes}
@@ -67,7 +63,7 @@ def test_services_lists_every_box(home, lab, docker_client):
             "overlay_ip": overlay[box],
             "port": 22,
             "txt": {
-                "cloud": "svctest",
+                "cloud": cloud.cloud,
                 "node": box,
                 "overlay_ip": overlay[box],
                 "services": "avahi",  # webui has no role yet: neither planned nor announced
@@ -122,3 +118,6 @@ def test_services_lists_every_box(home, lab, docker_client):
     assert table.returncode == 0 and table.stdout == ""
     assert "Café; R&D v1.2 {{ not_a_template }}" in table.stderr
     assert all(box in table.stderr for box in boxes)
+
+    # Leave the shared cloud as it was.
+    assert hand.exec_run(["rm", "/etc/avahi/services/byhand.service"]).exit_code == 0

@@ -1,1 +1,0 @@
-../../../roles/wheelhouse/library/wheelhouse_find.py
