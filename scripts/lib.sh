@@ -84,13 +84,16 @@ ensure_debian_panel_stack() {
 }
 
 # installed_cloudy DIR: cloudy-deploy as a user installs it, outside the checkout: the wheel (which
-# carries the collection) built from this checkout and pip-installed into a fresh venv DIR/venv.
+# carries the collection) built from this checkout and pip-installed, with its [fast] extra, into a
+# fresh venv DIR/venv.
 # Prints that venv's python.
 installed_cloudy() {
   local dir=$1
   rm -rf "$dir" && mkdir -p "$dir/dist"
   "$VENV/bin/python" -m pip wheel --quiet --quiet --no-deps -w "$dir/dist" "$REPO" >&2
   "$PY" -m venv "$dir/venv"
-  (cd "$dir" && "$dir/venv/bin/python" -m pip install --quiet --quiet "$dir"/dist/cloudy_deploy-*.whl) >&2
+  local wheel
+  wheel=$(echo "$dir"/dist/cloudy_deploy-*.whl)
+  (cd "$dir" && "$dir/venv/bin/python" -m pip install --quiet --quiet "$wheel[fast]") >&2
   echo "$dir/venv/bin/python"
 }

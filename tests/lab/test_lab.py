@@ -143,3 +143,9 @@ def test_cloudy_up_runs_the_main_playbook_and_a_second_run_changes_nothing(cloud
     recap = (runs[-1] / "artifacts" / runs[-1].name / "stdout").read_text()
     assert recap.count("changed=0") == 3 and "failed=0" in recap
     assert (home / "cloudy.lock").exists()
+    # --fast (Mitogen for Ansible): the same run on the same boxes, nothing to change either.
+    fast = run_cloudy("up", "--fast", home=home)
+    assert fast.returncode == 0, fast.stderr[-3000:]
+    last = sorted((home / ".cloudy" / "runs").iterdir())[-1]
+    recap = (last / "artifacts" / last.name / "stdout").read_text()
+    assert recap.count("changed=0") == 3 and "failed=0" in recap
