@@ -25,7 +25,7 @@ DOCUMENTATION = r"""
 module: snp_mrtg_config
 short_description: MRTG targets of a guifi.net graph server (SNPServices) from a CNML export
 description:
-  - Reads the zone's CNML I(src) and finds the devices this graph server draws: those
+  - Reads the zone's CNML I(src) and finds the devices this graph server draws, those
     whose C(graph_server) (on the device, else its node, else the nearest zone) is
     I(graph_server), with a status in I(statuses). The CNML must hold a
     C(<service id=GRAPH_SERVER type="SNPgraphs">), as guifi.net's own generator required.
