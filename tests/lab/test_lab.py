@@ -109,16 +109,28 @@ def test_more_nodes_adds_boxes_and_keeps_the_old(home, lab, docker_client):
 
 
 def test_subnet_overlapping_a_docker_network_is_refused(home, lab, docker_client):
+    from docker.errors import APIError
     from docker.types import IPAMConfig, IPAMPool
 
-    taken = docker_client.networks.create(
-        f"cloudy-test-{lab}", ipam=IPAMConfig(pool_configs=[IPAMPool(subnet="172.31.250.0/24")])
-    )
+    # A /24 no other network holds: molecule scenarios running beside the lab tests take docker's
+    # default pools (172.17-172.31.0.0/16), so look elsewhere too.
+    for subnet in [f"172.31.{n}.0/24" for n in (250, 240)] + [f"10.251.{n}.0/24" for n in range(0, 250, 10)]:
+        try:
+            taken = docker_client.networks.create(
+                f"cloudy-test-{lab}", ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=subnet)])
+            )
+            break
+        except APIError as exc:
+            if "overlaps" not in str(exc):
+                raise
+    else:
+        pytest.fail("no free /24 for the test network")
     try:
-        result = run_cloudy("lab", "up", "--name", lab, "--subnet", "172.31.250.128/25", home=home)
+        half = subnet.replace(".0/24", ".128/25")
+        result = run_cloudy("lab", "up", "--name", lab, "--subnet", half, home=home)
         assert result.returncode == 2
         lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1 and "overlaps 172.31.250.0/24" in lines[0] and taken.name in lines[0]
+        assert len(lines) == 1 and f"overlaps {subnet}" in lines[0] and taken.name in lines[0]
         assert list(home.iterdir()) == []
         assert lab_containers(docker_client, lab) == []
         assert docker_client.networks.list(names=[naming.network_name(lab)]) == []
