@@ -47,3 +47,26 @@ def wait_for(driver, condition, timeout: float = 15.0):
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(driver, timeout).until(condition)
+
+
+def page_left(element):
+    """A wait condition: true once ``element``'s page has been replaced.
+
+    Selenium's staleness_of, except that chromium sometimes answers a node of
+    the page being torn down with an inspector error ("does not belong to the
+    document") rather than a stale-element error: that too means it is gone.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def _predicate(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc) or "No node with given id" in str(exc):
+                return True
+            raise
+        return False
+
+    return _predicate

@@ -15,7 +15,7 @@ import os
 
 import pytest
 
-from tests.browser.conftest import wait_for
+from tests.browser.conftest import page_left, wait_for
 from tests.browser.test_panel_browser import HOSTILE, evil_site
 
 pytestmark = pytest.mark.browser
@@ -62,7 +62,7 @@ def test_the_panel_of_a_box_in_a_browser(box, browser, artifacts):
     def click(by: str, what: str) -> None:
         element = d.find_element(by, what)
         element.click()
-        wait_for(d, ec_.staleness_of(element), timeout=60)
+        wait_for(d, page_left(element), timeout=60)
 
     def tab(stype: str) -> list:
         d.find_element(By.CSS_SELECTOR, f'#tabs a[data-type="{stype}"]').click()

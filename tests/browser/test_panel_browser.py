@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from tests.browser.conftest import wait_for
+from tests.browser.conftest import page_left, wait_for
 from tests.browser.local_panel import serve_panel
 
 pytestmark = pytest.mark.browser
@@ -79,7 +79,7 @@ def test_panel_in_a_browser(served, browser, artifacts):
         """Click and wait for the next page (a form's answer or a link's target)."""
         element = d.find_element(by, what)
         element.click()
-        wait_for(d, ec_.staleness_of(element))
+        wait_for(d, page_left(element))
 
     # Plain HTTP sends the browser to HTTPS; nothing but the login before logging in.
     d.get(served["http"] + "/clommunity/")
