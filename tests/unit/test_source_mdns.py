@@ -1,5 +1,6 @@
 """mDNS: records from zeroconf answers to nodes (pure), and one live browse on the loopback only."""
 
+import secrets
 import socket
 from concurrent.futures import ThreadPoolExecutor
 
@@ -123,18 +124,21 @@ def test_live_browse_on_the_loopback_only():
         publisher = Zeroconf(interfaces=["127.0.0.1"], ip_version=IPVersion.V4Only)
     except OSError as exc:
         pytest.skip(f"no multicast on the loopback here: {exc}")
+    # Names of this run only: another run of this test on the machine shares the loopback's mDNS.
+    tag = secrets.token_hex(3)
+    box7, box8 = f"lo{tag}-box7", f"lo{tag}-box8"
     services = [
         ServiceInfo(SSH, f"{host}.{SSH}", addresses=[socket.inet_aton(ip)], port=22, server=f"{host}.local.")
-        for host, ip in [("lo-box7", "127.0.0.7"), ("lo-box8", "127.0.0.8")]
+        for host, ip in [(box7, "127.0.0.7"), (box8, "127.0.0.8")]
     ]
     services.append(
         ServiceInfo(
             CLOUDY,
-            f"lo-box7.{CLOUDY}",
+            f"{box7}.{CLOUDY}",
             addresses=[socket.inet_aton("127.0.0.7")],
             port=80,
             properties={"cloud": "gcodis", "services": "webui"},
-            server="lo-box7.local.",
+            server=f"{box7}.local.",
         )
     )
     try:
@@ -143,10 +147,10 @@ def test_live_browse_on_the_loopback_only():
         records = mdns.browse(1.5, interfaces=["127.0.0.1"])
     finally:
         publisher.close()
-    nodes = nodes_from_records(records).nodes
+    nodes = [n for n in nodes_from_records(records).nodes if tag in n.name]
     assert [(n.name, n.address, n.ssh_port) for n in nodes] == [
-        ("lo-box7", "127.0.0.7", 22),
-        ("lo-box8", "127.0.0.8", 22),
+        (box7, "127.0.0.7", 22),
+        (box8, "127.0.0.8", 22),
     ]
     assert nodes[0].vars == {"mdns_cloud": "gcodis", "mdns_services": ["webui"]}
 
