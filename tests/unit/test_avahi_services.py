@@ -2,6 +2,7 @@
 avahi-browse on PATH prints what the real one prints, hostile and escaped names included; the module
 runs through Ansible as a task does (also in check mode)."""
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -116,7 +117,6 @@ def test_the_module_without_a_filter_and_with_a_failing_browse(on_path):
     )
 
 
-@needs_ansible
 @pytest.mark.parametrize(
     ("args", "words"),
     [
@@ -125,8 +125,15 @@ def test_the_module_without_a_filter_and_with_a_failing_browse(on_path):
         ({"type": "_x._tcp", "timeout": 0}, "timeout 0 is not a number of seconds"),
     ],
 )
-def test_bad_arguments_are_refused_before_browsing(on_path, tmp_path, args, words):
+def test_bad_arguments_are_refused_before_browsing(on_path, tmp_path, capsys, args, words):
+    pytest.importorskip("ansible")
+    from ansible.module_utils.testing import patch_module_args
+
+    from ansible_collections.clommunity.cloudy.plugins.modules import avahi_services
+
     on_path(LINES)
-    failed = run_module("avahi_services", args)
+    with patch_module_args(args), pytest.raises(SystemExit):
+        avahi_services.main()
+    failed = json.loads(capsys.readouterr().out)
     assert failed["failed"] and words in failed["msg"]
     assert not (tmp_path / "bin/argv").exists()
