@@ -39,27 +39,37 @@ def _ok(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return done
 
 
+GALAXY = str(Path(sys.executable).parent / "ansible-galaxy")
+
+
+def build_collection(dist: Path) -> Path:
+    """`ansible-galaxy collection build` of the checkout's collection into DIST: the tarball."""
+    _ok(run([GALAXY, "collection", "build", str(COLLECTION), "--output-path", str(dist)], dist))
+    return next(dist.glob("clommunity-cloudy-*.tar.gz"))
+
+
+def install_collection(work: Path) -> Path:
+    """The collection built and installed offline as Galaxy users install it, into WORK/collections
+    (a collections path: WORK/collections/ansible_collections/clommunity/cloudy)."""
+    dist = work / "dist"
+    dist.mkdir(parents=True, exist_ok=True)
+    target = work / "collections"
+    _ok(
+        run(
+            [GALAXY, "collection", "install", "--offline", "-p", str(target), str(build_collection(dist))],
+            work,
+        )
+    )
+    return target
+
+
 def build_and_install(work: Path) -> Installed:
     """Build both artifacts from the checkout, then `pip install` the wheel into WORK/venv."""
     dist = work / "dist"
     dist.mkdir(parents=True)
-    bindir = Path(sys.executable).parent
     _ok(run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(REPO)], work))
-    _ok(
-        run(
-            [
-                str(bindir / "ansible-galaxy"),
-                "collection",
-                "build",
-                str(COLLECTION),
-                "--output-path",
-                str(dist),
-            ],
-            work,
-        )
-    )
+    tarball = build_collection(dist)
     wheel = next(dist.glob("cloudy_deploy-*.whl"))
-    tarball = next(dist.glob("clommunity-cloudy-*.tar.gz"))
     venv = work / "venv"
     _ok(run([sys.executable, "-m", "venv", str(venv)], work))
     _ok(run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)], work, timeout=900))

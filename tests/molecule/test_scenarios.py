@@ -8,10 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import COLLECTION, REPO
+from tests.installed import install_collection
 
 # Scenarios not run by CI yet, each with why (README, "Tests"): run them by hand with molecule.
 NOT_YET = {"repository": "issue 13: its verify has not passed whole (the server-down and secret checks)"}
+# Scenarios converged through the collection as a Galaxy user has it (issue 16): the tarball that
+# `ansible-galaxy collection build` makes, installed offline into a temporary folder, which their
+# molecule.yml takes from CLOUDY_COLLECTIONS_PATH instead of the checkout.
+THROUGH_TARBALL = {"common"}
 SCENARIOS = sorted(
     p.parent.name for p in (REPO / "molecule").glob("*/molecule.yml") if p.parent.name not in NOT_YET
 )
@@ -35,7 +40,7 @@ def node_image() -> str:
 @pytest.mark.molecule
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_scenario(scenario, node_image):
+def test_scenario(scenario, node_image, tmp_path):
     env = {
         **os.environ,
         "CLOUDY_NODE_IMAGE": node_image,
@@ -43,10 +48,15 @@ def test_scenario(scenario, node_image):
         "ANSIBLE_FORCE_COLOR": "0",
         "PY_COLORS": "0",
     }
+    ansible_args = []
+    if scenario in THROUGH_TARBALL:
+        collections = install_collection(tmp_path)
+        env["CLOUDY_COLLECTIONS_PATH"] = str(collections)
+        ansible_args = ["--", "-vv"]  # ansible-playbook -vv prints the file of every task it runs
 
     def attempt() -> subprocess.CompletedProcess:
         return subprocess.run(
-            ["molecule", "test", "-s", scenario],
+            ["molecule", "test", "-s", scenario, *ansible_args],
             cwd=REPO,
             env=env,
             capture_output=True,
@@ -64,3 +74,9 @@ def test_scenario(scenario, node_image):
     log = done.stdout + done.stderr
     assert done.returncode == 0, log[-6000:]
     assert "idempotence" in log.lower()
+    if scenario in THROUGH_TARBALL:
+        # The installed copy's tasks ran (its MANIFEST.json is what the tarball has), the checkout's never.
+        installed = collections / "ansible_collections" / "clommunity" / "cloudy"
+        assert (installed / "MANIFEST.json").is_file()
+        assert f"task path: {installed}/roles/" in log, log[-6000:]
+        assert f"task path: {COLLECTION}/" not in log

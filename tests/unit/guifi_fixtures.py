@@ -12,8 +12,11 @@ FIXTURES = REPO / "tests" / "fixtures" / "guifi"
 ANSIBLE = Path(sys.executable).parent / "ansible"
 
 
-def run_module(name: str, args: dict[str, Any], check: bool = False) -> dict[str, Any]:
-    """The result of clommunity.cloudy.NAME run by Ansible on this machine (json callback), failed or not."""
+def run_module(
+    name: str, args: dict[str, Any], check: bool = False, python: str = sys.executable
+) -> dict[str, Any]:
+    """The result of clommunity.cloudy.NAME run by Ansible on this machine (json callback), failed or not;
+    PYTHON runs the module (default: this one, which has lxml)."""
     env = {
         **os.environ,
         "ANSIBLE_COLLECTIONS_PATH": str(REPO),
@@ -31,7 +34,7 @@ def run_module(name: str, args: dict[str, Any], check: bool = False) -> dict[str
         "-a",
         json.dumps(args),
     ]
-    argv += ["-e", f"ansible_python_interpreter={sys.executable}"]  # this Python has lxml
+    argv += ["-e", f"ansible_python_interpreter={python}"]
     done = subprocess.run(
         argv + (["--check"] if check else []),
         env=env,

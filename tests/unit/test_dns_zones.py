@@ -13,6 +13,14 @@ from tests.unit.guifi_fixtures import FIXTURES, run_module
 DAY = datetime.date(2026, 1, 2)
 
 
+@pytest.fixture
+def module():
+    from ansible.module_utils.testing import patch_module_args
+
+    with patch_module_args({}):
+        return dz.AnsibleModule(argument_spec={})
+
+
 def params(tmp_path, src=FIXTURES / "domains.cnml", **more):
     return {
         "src": str(src),
@@ -85,11 +93,11 @@ def test_devices_of_a_zone_cnml(tmp_path):
     )
 
 
-def test_serial_moves_only_when_the_zone_changes(tmp_path):
+def test_serial_moves_only_when_the_zone_changes(tmp_path, module):
     p = params(tmp_path)
     (tmp_path / "zones").mkdir()
     first = dz.render(dz.build(p), p, DAY)
-    dz.install(first, p["dir"])
+    dz.install(module, first, p["dir"])
     assert dz.render(dz.build(p), p, datetime.date(2026, 3, 1)) == first
     text = (FIXTURES / "domains.cnml").read_text().replace('Priority="10"', 'Priority="5"')
     (tmp_path / "d.cnml").write_text(text)

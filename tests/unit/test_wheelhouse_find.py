@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.clommunity.cloudy.plugins.module_utils import avahi_browse
 from tests.conftest import REPO
 
 pytest.importorskip("ansible")
@@ -33,9 +34,9 @@ BROWSE = """\
 def test_browse_reads_resolved_ipv4_lines_once_per_address_in_order(monkeypatch):
     def fake_run(argv, **_kwargs):
         assert argv[0] == "avahi-browse" and argv[-1] == "_cloudy-wheels._tcp"
-        return subprocess.CompletedProcess(argv, 0, BROWSE, "")
+        return subprocess.CompletedProcess(argv, 0, BROWSE.encode(), b"")
 
-    monkeypatch.setattr(wheelhouse_find.subprocess, "run", fake_run)
+    monkeypatch.setattr(avahi_browse.subprocess, "run", fake_run)
     found = wheelhouse_find.browse("_cloudy-wheels._tcp")
     assert [(e["address"], e["port"], e["name"], e["host"]) for e in found] == [
         ("10.95.0.2", 3480, "Wheels on box-a", "box-a.local"),

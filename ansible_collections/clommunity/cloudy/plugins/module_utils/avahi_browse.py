@@ -1,8 +1,9 @@
 # Part of the collection clommunity.cloudy. GPL-3.0-or-later.
 """`avahi-browse --parsable --resolve --no-db-lookup` output as records: the one parser of it.
 
-Used on the boxes (module wheelhouse_find) and on the controller (cloudy_deploy's mdns source and
-`cloudy services`). Pure and stdlib only: no network here.
+Used on the boxes (modules avahi_services and wheelhouse_find, through `run_avahi_browse`) and
+on the controller (cloudy_deploy's mdns source and `cloudy services`). Stdlib only; the parser is
+pure, `run_avahi_browse` runs avahi-browse on the box it is called on.
 
 - A record is one resolved service instance: its type (`_ssh._tcp.local.`), instance name,
   server (host name, `box1.local.`), addresses, port and TXT (text values; keys lower-case).
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -32,6 +34,18 @@ def instance_name(record: MdnsRecord) -> str:
     """The instance part of a record's name: `My box._http._tcp.local.` -> `My box`."""
     suffix = "." + record.type
     return record.name[: -len(suffix)] if record.name.endswith(suffix) else record.name
+
+
+def service_dict(record: MdnsRecord) -> dict[str, Any]:
+    """A record as the modules return it: the instance name, the host without its final dot."""
+    return {
+        "type": record.type,
+        "name": instance_name(record),
+        "host": record.server.rstrip("."),
+        "addresses": list(record.addresses),
+        "port": record.port,
+        "txt": dict(record.txt),
+    }
 
 
 def _text(value: object) -> str:
@@ -152,6 +166,11 @@ class _Answer(NamedTuple):
 _TYPE = re.compile(r"^_[^.;\s]+\._(tcp|udp)$|^_[^.;\s]+\._sub\._[^.;\s]+\._(tcp|udp)$")
 
 
+def is_service_type(text: str) -> bool:
+    """`_name._tcp`, `_name._udp` or a subtype `_sub._sub._name._tcp`: what avahi-browse takes."""
+    return bool(_TYPE.match(text))
+
+
 def _fields(line: str) -> list[str]:
     # The TXT field (the last) may hold ';' inside its quotes; the names before it never do
     # (avahi-browse escapes a ';' in a name as \059).
@@ -230,3 +249,33 @@ def parse_avahi_browse(lines: Iterable[str], source: str = "avahi-browse") -> Br
         if where and not resolved.get((stype, _domain, instance)):
             notes.append(f"{source}: {instance} ({stype}) was found but did not resolve")
     return BrowseResult(records, notes)
+
+
+@dataclass
+class BrowseRun(BrowseResult):
+    timed_out: bool = False  # stopped after the timeout: the records resolved by then
+    returncode: int | None = None  # avahi-browse's exit code (None when it was stopped)
+    stderr: str = ""
+
+
+BROWSE_ARGV = ("--resolve", "--terminate", "--parsable", "--no-db-lookup")
+
+
+def run_avahi_browse(service_type: str, timeout: float, binary: str = "avahi-browse") -> BrowseRun:
+    """The resolved records of SERVICE_TYPE as `avahi-browse -rtpk` dumps them, in at most TIMEOUT s.
+
+    avahi-browse -t has been seen never to finish (with many publishers): it is stopped after
+    TIMEOUT seconds and the complete lines printed by then are the answer (`timed_out`).
+    OSError when BINARY cannot be run; a failing avahi-browse is its returncode and stderr.
+    """
+    argv = [binary, *BROWSE_ARGV, service_type]
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL
+        )
+        out, err, code, timed_out = done.stdout, done.stderr, done.returncode, False
+    except subprocess.TimeoutExpired as exc:
+        out, err, code, timed_out = exc.stdout or b"", exc.stderr or b"", None, True
+        out = out[: out.rfind(b"\n") + 1]  # the last line may be cut short
+    parsed = parse_avahi_browse(out.decode("utf-8", errors="replace").splitlines(), source=binary)
+    return BrowseRun(parsed.records, parsed.notes, timed_out, code, err.decode("utf-8", errors="replace"))

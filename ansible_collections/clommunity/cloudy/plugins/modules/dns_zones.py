@@ -14,13 +14,8 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-try:
-    from ansible_collections.clommunity.cloudy.plugins.module_utils import cnml
-except ImportError as _exc:  # lxml missing on the box: the role installs python3-lxml first
-    cnml = None
-    IMPORT_ERROR: Exception | None = _exc
-else:
-    IMPORT_ERROR = None
+from ansible_collections.clommunity.cloudy.plugins.module_utils.cnml_import import cnml, require_lxml
+from ansible_collections.clommunity.cloudy.plugins.module_utils.files import read_text, write_atomic
 
 DOCUMENTATION = r"""
 module: dns_zones
@@ -366,14 +361,6 @@ def build(p: dict) -> list[Zone]:
     return zones + reverse(zones, p["server_address"])
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except FileNotFoundError:
-        return None
-
-
 def _check(argv: list[str]) -> str | None:
     """The checker's complaint in one line, or None when it passed."""
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
@@ -391,7 +378,7 @@ def render(zones: list[Zone], p: dict, today: datetime.date) -> dict[str, str]:
             continue
         name = file_name(z.name)
         text = body(z, p["ttl"])
-        old_serial, old_rest = serial_of(_read(os.path.join(p["dir"], name)))
+        old_serial, old_rest = serial_of(read_text(os.path.join(p["dir"], name)))
         serial = old_serial if old_rest == text else next_serial(old_serial, today)
         files[name] = zone_file(z, p["ttl"], serial)
     files["zones.conf"] = zones_conf(zones, p["dir"])
@@ -425,18 +412,14 @@ def _checked(zones: list[Zone], files: dict[str, str], p: dict, staging: str) ->
     return f"named-checkconf: {complaint}" if complaint else None
 
 
-def install(files: dict[str, str], folder: str) -> tuple[list[str], list[str]]:
+def install(module: Any, files: dict[str, str], folder: str) -> tuple[list[str], list[str]]:
     """Moves the checked files that differ into `folder`; removes the zone files no longer wanted."""
     written = []
     for name, text in files.items():
         path = os.path.join(folder, name)
-        if _read(path) == text:
+        if read_text(path) == text:
             continue
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".dnss-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        write_atomic(module, path, text.encode(), 0o644)
         written.append(name)
     removed = sorted(n for n in os.listdir(folder) if n.endswith(".zone") and n not in files)
     for name in removed:
@@ -461,8 +444,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    if IMPORT_ERROR is not None:
-        module.fail_json(msg=f"python3-lxml is needed on the box ({IMPORT_ERROR}): apt install python3-lxml")
+    require_lxml(module)
     p = module.params
     try:
         zones = build(p)
@@ -478,7 +460,7 @@ def main() -> None:
         module.fail_json(
             msg=f"{p.get('name') or p['src']}: {complaint}; the served zones are unchanged", zones=summary
         )
-    differs = [n for n, t in files.items() if _read(os.path.join(p["dir"], n)) != t]
+    differs = [n for n, t in files.items() if read_text(os.path.join(p["dir"], n)) != t]
     stale = (
         [n for n in os.listdir(p["dir"]) if n.endswith(".zone") and n not in files]
         if os.path.isdir(p["dir"])
@@ -488,7 +470,7 @@ def main() -> None:
         module.exit_json(
             changed=bool(differs or stale), zones=summary, written=differs, removed=sorted(stale)
         )
-    written, removed = install(files, p["dir"])
+    written, removed = install(module, files, p["dir"])
     module.exit_json(changed=bool(written or removed), zones=summary, written=written, removed=removed)
 
 

@@ -7,19 +7,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-try:
-    from ansible_collections.clommunity.cloudy.plugins.module_utils import cnml
-except ImportError as _exc:  # lxml missing on the box: the role installs python3-lxml first
-    cnml = None
-    IMPORT_ERROR: Exception | None = _exc
-else:
-    IMPORT_ERROR = None
+from ansible_collections.clommunity.cloudy.plugins.module_utils.cnml_import import cnml, require_lxml
+from ansible_collections.clommunity.cloudy.plugins.module_utils.files import read_text, write_atomic
 
 DOCUMENTATION = r"""
 module: snp_mrtg_config
@@ -149,28 +143,6 @@ def render(found: list[dict], *, where: str, graph_server: int, p: dict) -> str:
     return "\n".join(lines)
 
 
-def _write(path: str, text: str, mode: int) -> None:
-    folder = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".snp-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except FileNotFoundError:
-        return None
-
-
 def generate(p: dict) -> tuple[dict[str, str], list[dict], list[str]]:
     """{path: content} of the files to write, the targets, and the interfaces left out; CnmlError if bad."""
     where = p.get("name") or p["src"]
@@ -203,18 +175,17 @@ def main() -> None:
         supports_check_mode=True,
         add_file_common_args=True,
     )
-    if IMPORT_ERROR is not None:
-        module.fail_json(msg=f"python3-lxml is needed on the box ({IMPORT_ERROR}): apt install python3-lxml")
+    require_lxml(module)
     try:
         files, found, skipped = generate(module.params)
     except cnml.CnmlError as exc:
         module.fail_json(msg=str(exc))
     for item in skipped:
         module.warn(f"SNMP interface left out (not a usable name or index): {item}")
-    changed = [path for path, text in files.items() if _read(path) != text]
+    changed = [path for path, text in files.items() if read_text(path) != text]
     if not module.check_mode:
         for path in changed:
-            _write(path, files[path], 0o644)
+            write_atomic(module, path, files[path].encode(), 0o644)
     # owner, group and mode (the file options) apply to MRTG's configuration, which holds the community.
     file_args = module.load_file_common_arguments(module.params, path=module.params["dest"])
     attrs_changed = os.path.exists(module.params["dest"]) and module.set_fs_attributes_if_different(

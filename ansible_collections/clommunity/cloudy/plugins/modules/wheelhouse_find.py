@@ -3,7 +3,6 @@
 """Find a wheelhouse announced over Avahi that holds a wheel set for this box's platform."""
 
 import json
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -11,15 +10,16 @@ import urllib.request
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.clommunity.cloudy.plugins.module_utils.avahi_browse import (
-    instance_name,
-    parse_avahi_browse,
+    run_avahi_browse,
+    service_dict,
 )
 
 DOCUMENTATION = r"""
 module: wheelhouse_find
 short_description: Find an announced wheelhouse holding a wheel set for a platform
 description:
-  - Browses the DNS-SD I(type) with C(avahi-browse -rtp) (IPv4 only), keeps the
+  - Browses the DNS-SD I(type) with C(avahi-browse -rtpk) (IPv4 only; stopped after 30 s,
+    with what it resolved by then, as module avahi_services does), keeps the
     services whose TXT C(platform) equals I(platform), and asks each, over HTTP,
     for C(PATH<set>/<platform>/wheelhouse.json). The first one whose C(hash)
     equals I(hash) is returned (services sorted by address and port, so every
@@ -61,28 +61,18 @@ candidates:
   returned: always
 """
 
+BROWSE_TIMEOUT = 30  # seconds avahi-browse -t may run (it has been seen never to finish)
+
 
 def browse(service_type: str) -> list:
     """The announced services of SERVICE_TYPE: one entry per IPv4 address and port, in order."""
-    done = subprocess.run(
-        ["avahi-browse", "--resolve", "--terminate", "--parsable", "--no-db-lookup", service_type],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=30,
-    )
     found = {}
-    for record in parse_avahi_browse(done.stdout.splitlines()).records:
-        for address in record.addresses:
+    for record in run_avahi_browse(service_type, BROWSE_TIMEOUT).records:
+        service = service_dict(record)
+        for address in service.pop("addresses"):
             if ":" in address:  # IPv4 only: the overlay's addresses
                 continue
-            found[(address, record.port)] = {
-                "name": instance_name(record),
-                "host": record.server.rstrip("."),
-                "address": address,
-                "port": record.port,
-                "txt": dict(record.txt),
-            }
+            found[(address, record.port)] = {**service, "address": address}
     return [found[key] for key in sorted(found)]
 
 
