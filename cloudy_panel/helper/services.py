@@ -53,13 +53,22 @@ def read_facts(ctx: Context) -> dict[str, Any]:
     return facts if isinstance(facts, dict) and isinstance(facts.get("services"), dict) else {"services": {}}
 
 
-def record_choice(ctx: Context, service: Service, values: dict[str, Any] | None) -> None:
-    """What the owner chose, as local facts (ansible_local.cloudy_panel): the admin's deploy keeps it."""
+def record_choice(
+    ctx: Context, service: Service, values: dict[str, Any] | None, groups: list[str] | None = None
+) -> None:
+    """What the owner chose, as local facts (ansible_local.cloudy_panel): the admin's deploy keeps it.
+    `groups`: the inventory groups the panel's run put the box in; the avahi role counts the service
+    as placed on the box by them, so the TXT of _cloudy._tcp keeps listing it."""
     facts = read_facts(ctx)
+    facts_groups = facts.setdefault("groups", {})
+    if not isinstance(facts_groups, dict):
+        facts_groups = facts["groups"] = {}
     if values is None:
         facts["services"].pop(service.id, None)
+        facts_groups.pop(service.id, None)
     else:
         facts["services"][service.id] = {k: v for k, v in values.items() if k not in SECRET_FIELDS}
+        facts_groups[service.id] = sorted(groups or [])
     ctx.facts_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = ctx.facts_file.with_suffix(".tmp")
     tmp.write_text(json.dumps(facts, indent=2, sort_keys=True) + "\n")
@@ -123,6 +132,9 @@ def apply_role(ctx: Context, service: Service, values: dict[str, Any]) -> str:
         "ansible_python_interpreter": "/usr/bin/python3",
         "cloudy_cloud": ctx.config.get("cloud", "cloudy"),
         "cloudy_overlay_ip": ctx.config.get("overlay_ip", ""),
+        "cloudy_version": ctx.config.get("version", "0.1.0"),
+        # This run knows no admin's plan: the TXT of _cloudy._tcp keeps every registered service.
+        "avahi_placed": None,
         **role_vars,
     }
     # The box under its node name (a nickname, a log line say it), reached by connection local.
@@ -148,7 +160,7 @@ def apply_role(ctx: Context, service: Service, values: dict[str, Any]) -> str:
         "ANSIBLE_RETRY_FILES_ENABLED": "false",
         "ANSIBLE_PIPELINING": "true",
     }
-    record_choice(ctx, service, values)
+    record_choice(ctx, service, values, groups)
     return ctx.jobs.start(f"service.{service.id}", argv, env=env)
 
 
