@@ -16,11 +16,11 @@ from cloudy_panel.helper.context import Context
 from cloudy_panel.helper.registry import verb
 from cloudy_panel.helper.system import dpkg_busy
 from cloudy_panel.protocol import BAD_ARGS, BUSY, FAILED, HelperError
-from cloudy_panel.web.services import ACTIONS, Service, load_services, validate
+from cloudy_panel.web.services import ACTIONS, Service, load_services, secret_fields, validate
 
 SERVICES = load_services()
-# Capabilities among form values: never logged, never written to local facts.
-SECRET_FIELDS = frozenset({"furl"})
+# Capabilities and passwords among form values: never logged, never written to local facts.
+SECRET_FIELDS = secret_fields(SERVICES)
 
 Plan = Callable[[dict[str, Any]], tuple[list[str], dict[str, Any]]]
 
@@ -41,8 +41,45 @@ def tahoe_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     return groups, role_vars
 
 
+def proxy3_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """The proxy3 role's variables from its form (the original panel's: id, cache, language, LDAP)."""
+    role_vars: dict[str, Any] = {
+        "proxy3_node_id": values["node_id"],
+        "proxy3_federation_src": values["federation"],
+        "proxy3_cache_size": values["cache_size"],
+        "proxy3_cache_mem": values["cache_mem"],
+        "proxy3_language": values["language"],
+        "proxy3_manager": values.get("manager", ""),
+        "proxy3_ldap_uris": [values["ldap_uri"]],
+        "proxy3_ldap_base": values["ldap_base"],
+        "proxy3_ldap_bind_dn": values.get("bind_dn", ""),
+    }
+    if values.get("bind_password"):
+        # In the run's inventory (root's only), never on its command line; the role writes it to a
+        # file squid's helpers read (no_log).
+        role_vars["proxy3_ldap_bind_password"] = values["bind_password"]
+    return ["proxy3"], role_vars
+
+
+def snpservices_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    return ["snpservices"], {
+        "snpservices_graph_server_id": values["graph_server_id"],
+        "snpservices_cnml_src": values["cnml"],
+    }
+
+
+def dnsservices_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    return ["dnsservices"], {"dnsservices_data_src": values["data"]}
+
+
 # How each role is applied from the panel: a service whose role has no plan here cannot be installed.
-PLANS: dict[str, Plan] = {"tahoe": tahoe_plan}
+# The sources are URLs only: a path would be read on this box, as root.
+PLANS: dict[str, Plan] = {
+    "tahoe": tahoe_plan,
+    "proxy3": proxy3_plan,
+    "snpservices": snpservices_plan,
+    "dnsservices": dnsservices_plan,
+}
 
 
 def read_facts(ctx: Context) -> dict[str, Any]:
@@ -180,6 +217,8 @@ def action(ctx: Context, service: str, action: str, values: dict[str, Any] | Non
             raise HelperError(BAD_ARGS, "bad values: " + ", ".join(sorted(errors)))
     elif values:
         raise HelperError(BAD_ARGS, f"{action} takes no values")
+    elif action == "install" and entry.settings_first:
+        raise HelperError(BAD_ARGS, f"{service} is installed with its settings (configure)")
     if action == "status":
         return status(ctx, entry)
     if action in ("install", "configure"):
