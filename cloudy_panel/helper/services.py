@@ -16,11 +16,11 @@ from cloudy_panel.helper.context import Context
 from cloudy_panel.helper.registry import verb
 from cloudy_panel.helper.system import dpkg_busy
 from cloudy_panel.protocol import BAD_ARGS, BUSY, FAILED, HelperError
-from cloudy_panel.web.services import ACTIONS, Service, load_services, validate
+from cloudy_panel.web.services import ACTIONS, Service, load_services, secret_fields, validate
 
 SERVICES = load_services()
-# Capabilities among form values: never logged, never written to local facts.
-SECRET_FIELDS = frozenset({"furl"})
+# Capabilities and passwords among form values: never logged, never written to local facts.
+SECRET_FIELDS = secret_fields(SERVICES)
 
 Plan = Callable[[dict[str, Any]], tuple[list[str], dict[str, Any]]]
 
@@ -41,8 +41,45 @@ def tahoe_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
     return groups, role_vars
 
 
+def proxy3_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """The proxy3 role's variables from its form (the original panel's: id, cache, language, LDAP)."""
+    role_vars: dict[str, Any] = {
+        "proxy3_node_id": values["node_id"],
+        "proxy3_federation_src": values["federation"],
+        "proxy3_cache_size": values["cache_size"],
+        "proxy3_cache_mem": values["cache_mem"],
+        "proxy3_language": values["language"],
+        "proxy3_manager": values.get("manager", ""),
+        "proxy3_ldap_uris": [values["ldap_uri"]],
+        "proxy3_ldap_base": values["ldap_base"],
+        "proxy3_ldap_bind_dn": values.get("bind_dn", ""),
+    }
+    if values.get("bind_password"):
+        # In the run's inventory (root's only), never on its command line; the role writes it to a
+        # file squid's helpers read (no_log).
+        role_vars["proxy3_ldap_bind_password"] = values["bind_password"]
+    return ["proxy3"], role_vars
+
+
+def snpservices_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    return ["snpservices"], {
+        "snpservices_graph_server_id": values["graph_server_id"],
+        "snpservices_cnml_src": values["cnml"],
+    }
+
+
+def dnsservices_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    return ["dnsservices"], {"dnsservices_data_src": values["data"]}
+
+
 # How each role is applied from the panel: a service whose role has no plan here cannot be installed.
-PLANS: dict[str, Plan] = {"tahoe": tahoe_plan}
+# The sources are URLs only: a path would be read on this box, as root.
+PLANS: dict[str, Plan] = {
+    "tahoe": tahoe_plan,
+    "proxy3": proxy3_plan,
+    "snpservices": snpservices_plan,
+    "dnsservices": dnsservices_plan,
+}
 
 
 def read_facts(ctx: Context) -> dict[str, Any]:
@@ -53,13 +90,22 @@ def read_facts(ctx: Context) -> dict[str, Any]:
     return facts if isinstance(facts, dict) and isinstance(facts.get("services"), dict) else {"services": {}}
 
 
-def record_choice(ctx: Context, service: Service, values: dict[str, Any] | None) -> None:
-    """What the owner chose, as local facts (ansible_local.cloudy_panel): the admin's deploy keeps it."""
+def record_choice(
+    ctx: Context, service: Service, values: dict[str, Any] | None, groups: list[str] | None = None
+) -> None:
+    """What the owner chose, as local facts (ansible_local.cloudy_panel): the admin's deploy keeps it.
+    `groups`: the inventory groups the panel's run put the box in; the avahi role counts the service
+    as placed on the box by them, so the TXT of _cloudy._tcp keeps listing it."""
     facts = read_facts(ctx)
+    facts_groups = facts.setdefault("groups", {})
+    if not isinstance(facts_groups, dict):
+        facts_groups = facts["groups"] = {}
     if values is None:
         facts["services"].pop(service.id, None)
+        facts_groups.pop(service.id, None)
     else:
         facts["services"][service.id] = {k: v for k, v in values.items() if k not in SECRET_FIELDS}
+        facts_groups[service.id] = sorted(groups or [])
     ctx.facts_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = ctx.facts_file.with_suffix(".tmp")
     tmp.write_text(json.dumps(facts, indent=2, sort_keys=True) + "\n")
@@ -123,6 +169,9 @@ def apply_role(ctx: Context, service: Service, values: dict[str, Any]) -> str:
         "ansible_python_interpreter": "/usr/bin/python3",
         "cloudy_cloud": ctx.config.get("cloud", "cloudy"),
         "cloudy_overlay_ip": ctx.config.get("overlay_ip", ""),
+        "cloudy_version": ctx.config.get("version", "0.1.0"),
+        # This run knows no admin's plan: the TXT of _cloudy._tcp keeps every registered service.
+        "avahi_placed": None,
         **role_vars,
     }
     # The box under its node name (a nickname, a log line say it), reached by connection local.
@@ -148,7 +197,7 @@ def apply_role(ctx: Context, service: Service, values: dict[str, Any]) -> str:
         "ANSIBLE_RETRY_FILES_ENABLED": "false",
         "ANSIBLE_PIPELINING": "true",
     }
-    record_choice(ctx, service, values)
+    record_choice(ctx, service, values, groups)
     return ctx.jobs.start(f"service.{service.id}", argv, env=env)
 
 
@@ -168,6 +217,8 @@ def action(ctx: Context, service: str, action: str, values: dict[str, Any] | Non
             raise HelperError(BAD_ARGS, "bad values: " + ", ".join(sorted(errors)))
     elif values:
         raise HelperError(BAD_ARGS, f"{action} takes no values")
+    elif action == "install" and entry.settings_first:
+        raise HelperError(BAD_ARGS, f"{service} is installed with its settings (configure)")
     if action == "status":
         return status(ctx, entry)
     if action in ("install", "configure"):

@@ -10,7 +10,7 @@ from flask import Flask, render_template
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from cloudy_panel.web.avahi import BROWSE
+from cloudy_panel.web.avahi import BROWSE, FRESH_SECONDS
 from cloudy_panel.web.i18n import LANGUAGES, init_babel, select_locale
 from cloudy_panel.web.services import load_services
 from cloudy_panel.web.sessions import SessionStore
@@ -47,11 +47,13 @@ def build_app(config: dict[str, Any]) -> Flask:
         PANEL=dict(config),
         PANEL_HELPER=config["helper_socket"],
         PANEL_BROWSE=tuple(config.get("avahi_browse") or BROWSE),
+        PANEL_BROWSE_FRESH=float(config.get("browse_fresh_seconds", FRESH_SECONDS)),
         PANEL_GATEWAY_HOST=config.get("gateway_host", "127.0.0.1"),
     )
     app.jinja_env.autoescape = True
     app.extensions["cloudy_sessions"] = SessionStore(idle * 60)
     app.extensions["cloudy_services"] = load_services()
+    app.extensions["cloudy_browsers"] = {}
     CSRFProtect(app)
     init_babel(app)
 

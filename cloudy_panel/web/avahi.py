@@ -1,21 +1,31 @@
-"""The services announced in the micro cloud, as `avahi-browse -artpk` prints them (no root needed).
+"""The services announced in the micro cloud, from `avahi-browse -artpk` (no root needed).
 
-A second, smaller reader of the format that cloudy_deploy/sources/mdns_records.py reads on the
-controller (box-side code cannot import cloudy_deploy); to fold into one module_utils later.
+The lines are read by the collection's parser (module_utils/avahi_browse.py, the one the wrapper
+uses too); on a box the role puts the collection's folder on the panel's PYTHONPATH.
+A browse resolves every service (about a second for 50), so Browser keeps one run's answer for a
+few seconds and serves it while the next run refreshes it in the background.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import subprocess
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
+
+from ansible_collections.clommunity.cloudy.plugins.module_utils.avahi_browse import (
+    MdnsRecord,
+    instance_name,
+    parse_avahi_browse,
+)
 
 BROWSE = ("avahi-browse", "--all", "--resolve", "--terminate", "--parsable", "--no-db-lookup")
 BROWSE_TIMEOUT = 15.0
-_DECIMAL = re.compile(r"\\([0-9]{3})")
-_TYPE = re.compile(r"_[A-Za-z0-9-]{1,63}\._(tcp|udp)")
+FRESH_SECONDS = 3.0  # an answer this young is served as it is
+STALE_SECONDS = 30.0  # an older one, up to this age, is served while a refresh runs; beyond, wait
+_SERVICE_TYPE = re.compile(r"_[^.;\s]+\._(tcp|udp)")
 
 
 @dataclass(frozen=True)
@@ -31,50 +41,23 @@ class Announcement:
         return asdict(self)
 
 
-def _unescape(text: str) -> str:
-    """avahi's escapes: \\DDD a byte in decimal, \\x the character x."""
-    out, i = bytearray(), 0
-    while i < len(text):
-        if text[i] == "\\" and (m := _DECIMAL.match(text, i)) and int(m.group(1)) < 256:
-            out.append(int(m.group(1)))
-            i = m.end()
-        elif text[i] == "\\" and i + 1 < len(text):
-            out += text[i + 1].encode()
-            i += 2
-        else:
-            out += text[i].encode()
-            i += 1
-    return out.decode("utf-8", errors="replace")
-
-
-def _txt(text: str) -> dict[str, str]:
-    """`"a=1" "b=2"` -> {"a": "1", "b": "2"}; the first of a key wins."""
-    pairs: dict[str, str] = {}
-    for quoted in re.findall(r'"((?:[^"\\]|\\.)*)"', text):
-        key, _, value = _unescape(quoted).partition("=")
-        if key and key.lower() not in pairs:
-            pairs[key.lower()] = value
-    return pairs
+def _announcement(record: MdnsRecord) -> Announcement | None:
+    stype = ".".join(record.type.split(".")[:2])
+    if not _SERVICE_TYPE.fullmatch(stype) or record.port is None or not record.addresses:
+        return None  # a subtype (_x._sub._y._tcp): its service is listed under its own type
+    address = next((a for a in record.addresses if ":" not in a), record.addresses[0])  # IPv4 first
+    return Announcement(
+        stype, instance_name(record), record.server.rstrip("."), address, record.port, dict(record.txt)
+    )
 
 
 def parse(lines: Iterable[str]) -> list[Announcement]:
-    """The resolved (`=`) lines, one announcement per type and name (IPv4 first); others skipped."""
+    """The resolved services, one per type and name; malformed lines are left out."""
     found: dict[tuple[str, str], Announcement] = {}
-    for line in lines:
-        fields = line.rstrip("\r\n").split(";", 9)
-        if len(fields) != 10 or fields[0] != "=" or not _TYPE.fullmatch(fields[4]):
-            continue
-        _, _iface, proto, name, stype, _domain, host, address, port, txt = fields
-        try:
-            ip = ipaddress.ip_address(address.split("%", 1)[0])
-        except ValueError:
-            continue
-        if not port.isdigit() or int(port) > 65535:
-            continue
-        key = (stype, _unescape(name))
-        if key in found and not (proto == "IPv4" and ip.version == 4 and ":" in found[key].address):
-            continue
-        found[key] = Announcement(stype, key[1], _unescape(host), str(ip), int(port), _txt(txt))
+    for record in parse_avahi_browse(lines).records:
+        item = _announcement(record)
+        if item is not None:
+            found.setdefault((item.type, item.name), item)
     return sorted(found.values(), key=lambda a: (a.type, a.host, a.name))
 
 
@@ -87,3 +70,51 @@ def browse(command: Sequence[str] = BROWSE) -> list[Announcement]:
     except (OSError, subprocess.TimeoutExpired):
         return []
     return parse(done.stdout.splitlines())
+
+
+class Browser:
+    """One browse command's last answer: fresh -> as it is; stale -> as it is, and one refresh
+    starts in the background; none yet or too old -> the caller waits for a run (one at a time)."""
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        fresh: float = FRESH_SECONDS,
+        stale: float = STALE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.command, self.clock = tuple(command), clock
+        self.fresh, self.stale = fresh, max(stale, fresh)
+        self._items: list[Announcement] | None = None
+        self._at = 0.0
+        self._lock = threading.Lock()  # guards _items, _at, _refreshing
+        self._run = threading.Lock()  # one avahi-browse at a time
+        self._refreshing = False
+
+    def _update(self) -> list[Announcement]:
+        with self._run:
+            started = self.clock()
+            with self._lock:
+                if self._items is not None and started - self._at < self.fresh:
+                    return self._items  # another thread's run just answered
+            items = browse(self.command)
+            with self._lock:
+                self._items, self._at = items, started
+                return items
+
+    def _background(self) -> None:
+        try:
+            self._update()
+        finally:
+            with self._lock:
+                self._refreshing = False
+
+    def announcements(self) -> list[Announcement]:
+        with self._lock:
+            age = self.clock() - self._at
+            if self._items is not None and age < self.stale:
+                if age >= self.fresh and not self._refreshing:
+                    self._refreshing = True
+                    threading.Thread(target=self._background, name="avahi-browse", daemon=True).start()
+                return self._items
+        return self._update()

@@ -85,9 +85,11 @@ def service_form(form: Form, data: dict[str, str] | None = None) -> FlaskForm:
         pass
 
     for spec in form.fields:
+        # A password field never sends its value back to the browser.
+        kind = PasswordField if spec.kind == "secret" else StringField
         setattr(
             ServiceForm,
             spec.name,
-            StringField(spec.label, default=spec.default, validators=[_descriptor_check(spec)]),
+            kind(spec.label, default=spec.default, validators=[_descriptor_check(spec)]),
         )
     return ServiceForm(data=data) if data else ServiceForm()

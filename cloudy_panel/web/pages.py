@@ -100,14 +100,22 @@ def _actions(item: avahi.Announcement) -> list[dict[str, str]]:
     return actions
 
 
+def browsed() -> list[avahi.Announcement]:
+    """The services announced now, from the app's browse cache (one per browse command)."""
+    command = current_app.config["PANEL_BROWSE"]
+    browsers = current_app.extensions["cloudy_browsers"]
+    if command not in browsers:  # a lost race makes a second Browser, which only costs a run
+        browsers[command] = avahi.Browser(command, fresh=current_app.config["PANEL_BROWSE_FRESH"])
+    return browsers[command].announcements()
+
+
 def announced(avahi_type: str, name: str) -> avahi.Announcement | None:
     """The announcement of this type and instance name on the overlay now, if any."""
-    items = avahi.browse(current_app.config["PANEL_BROWSE"])
-    return next((a for a in items if a.type == avahi_type and a.name == name), None)
+    return next((a for a in browsed() if a.type == avahi_type and a.name == name), None)
 
 
 def _announcements() -> list[dict[str, Any]]:
-    items = avahi.browse(current_app.config["PANEL_BROWSE"])
+    items = browsed()
     return [dict(item.as_json(), actions=_actions(item)) for item in items]
 
 

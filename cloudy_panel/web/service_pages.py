@@ -14,7 +14,7 @@ from cloudy_panel.web.auth import login_required
 from cloudy_panel.web.forms import ActionForm, service_form
 from cloudy_panel.web.helper import HelperError, helper, message_for
 from cloudy_panel.web.pages import announced
-from cloudy_panel.web.services import BUTTONS, CONFIGURABLE, STATES, Service
+from cloudy_panel.web.services import BUTTONS, CONFIGURABLE, STATES, Service, validate
 
 bp = Blueprint("services", __name__, url_prefix="/clommunity")
 BUTTON_ACTIONS = ("install", "start", "stop", "uninstall")
@@ -65,7 +65,8 @@ def guifi_index() -> Any:
 
 def _render(service: Service, forms: dict[str, Any], status: int = 200, chosen: str = "") -> Any:
     state, detail, error = _status(service)
-    shown = state in CONFIGURABLE
+    shown = state in CONFIGURABLE or (service.settings_first and state == "not-installed")
+    buttons = tuple(b for b in BUTTONS.get(state, ()) if not (service.settings_first and b == "install"))
     return (
         render_template(
             "service.html",
@@ -73,7 +74,7 @@ def _render(service: Service, forms: dict[str, Any], status: int = 200, chosen: 
             state=state,
             detail=detail,
             error=error,
-            buttons=BUTTONS.get(state, ()),
+            buttons=buttons,
             forms=forms if shown else {},
             chosen=chosen,
             action_form=ActionForm(),
@@ -126,6 +127,11 @@ def configure(service_id: str, form_id: str) -> Any:
         # Nothing is sent to the box: the form comes back with each field's error.
         return _render(service, forms, status=400, chosen=form_id)
     values = {"form": form_id} | {f.name: getattr(form, f.name).data for f in chosen.fields}
+    _clean, errors = validate(service, values)  # the checks across fields (the helper makes them too)
+    if errors:
+        for name, message in errors.items():
+            getattr(form, name).errors = [gettext(message)]
+        return _render(service, forms, status=400, chosen=form_id)
     try:
         result = helper("service.action", service=service.id, action="configure", values=values)
     except HelperError as exc:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudy_panel import protocol
-from cloudy_panel.web.services import ACTIONS, load_services, validate
+from cloudy_panel.web.services import ACTIONS, load_services, secret_fields, validate
 
 MAX_FAILURES = 5
 
@@ -117,7 +117,8 @@ class FakeHelper:
             units = {
                 u: {"loaded": loaded, "active": active, "enabled": "enabled"} for u in self.units(service)
             }
-            choice = {k: v for k, v in self.config.get(service, {}).items() if k != "furl"} or None
+            secret = secret_fields(self.services)
+            choice = {k: v for k, v in self.config.get(service, {}).items() if k not in secret} or None
             return {"state": state, "detail": {"units": units, "choice": choice}}
         if action == "configure":
             clean, errors = validate(self.services[service], values)
@@ -126,6 +127,8 @@ class FakeHelper:
             self.config[service] = clean
             return self._job([f"configure {service}: {clean['form']}"], lambda: self._set(service, "running"))
         if action == "install":
+            if self.services[service].settings_first:
+                raise protocol.HelperError(protocol.BAD_ARGS, f"{service} is installed with its settings")
             if self.busy:
                 raise protocol.HelperError(protocol.BUSY, "dpkg is locked")
             return self._job([f"install {service}", "ok"], lambda: self._set(service, "installed"))

@@ -175,6 +175,47 @@ def test_panel_in_a_browser(served, browser, artifacts):
     assert ("service.action", {"service": "tahoe", "action": "stop", "values": {}}) not in helper.calls
     shot("cross-site-post-refused")
 
+    # The Guifi menu, in Catalan: guifi.net's services; Proxy3's form refuses a bad id in Catalan,
+    # then installs with its settings (the password field is a password, never sent back).
+    d.get(url + "/")
+    click(By.LINK_TEXT, "Guifi")
+    assert [
+        r.get_attribute("data-service")
+        for r in d.find_elements(By.CSS_SELECTOR, "#services tr[data-service]")
+    ] == [
+        "proxy3",
+        "snpservices",
+        "dnsservices",
+    ]
+    assert d.find_element(By.TAG_NAME, "h1").text == "Serveis de guifi.net"
+    shot("guifi-menu-ca")
+    click(By.CSS_SELECTOR, '#services tr[data-service="proxy3"] a')
+    assert d.find_element(By.ID, "state").get_attribute("data-state") == "not-installed"
+    assert not d.find_elements(By.ID, "do-install")  # installed with its settings only
+    assert d.find_element(By.ID, "settings-bind_password").get_attribute("type") == "password"
+    d.find_element(By.ID, "settings-node_id").send_keys("x1")
+    d.find_element(By.ID, "settings-federation").send_keys("https://guifi.net/ca/node/4242/view/federation")
+    d.find_element(By.ID, "settings-bind_password").send_keys("s3cret-bind")
+    click(By.CSS_SELECTOR, "#form-settings button")
+    assert "L'identificador del servei és un nombre" in text()
+    assert "s3cret-bind" not in d.page_source
+    assert "proxy3" not in helper.config
+    shot("proxy3-bad-id-ca")
+    d.find_element(By.ID, "settings-node_id").clear()
+    d.find_element(By.ID, "settings-node_id").send_keys("4242")
+    d.find_element(By.ID, "settings-bind_dn").send_keys("cn=proxy,o=proxyusers,dc=guifi,dc=net")
+    d.find_element(By.ID, "settings-bind_password").send_keys("s3cret-bind")
+    click(By.CSS_SELECTOR, "#form-settings button")
+    wait_for(d, lambda drv: drv.find_element(By.ID, "job-state").get_attribute("data-state") == "done")
+    click(By.LINK_TEXT, "Torna")
+    assert d.find_element(By.ID, "state").get_attribute("data-state") == "running"
+    assert (
+        helper.config["proxy3"]["node_id"] == 4242
+        and helper.config["proxy3"]["bind_password"] == "s3cret-bind"
+    )
+    assert "s3cret-bind" not in d.page_source
+    shot("proxy3-running-ca")
+
     # Log out (POST); the pages are closed again.
     d.get(url + "/user")
     click(By.CSS_SELECTOR, "#logout-form button")

@@ -40,7 +40,7 @@ def ctx(tmp_path):
     run = FakeRun()
     context = Context(
         state_dir=tmp_path / "run",
-        config={"cloud": "gcodis", "overlay_ip": "10.99.0.1", "node": "box1"},
+        config={"cloud": "gcodis", "overlay_ip": "10.99.0.1", "node": "box1", "version": "1.2.3"},
         facts_file=tmp_path / "facts.d" / "cloudy_panel.fact",
         dpkg_lock=tmp_path / "lock-frontend",
         tinc_dir=tmp_path / "tinc",
@@ -398,8 +398,14 @@ def test_join_runs_the_role_locally_as_a_job(ctx, tmp_path, caplog):
         "10.99.0.1",
         "gcodis",
     )
+    assert host["cloudy_version"] == "1.2.3"  # the TXT of _cloudy._tcp as the admin's run makes it
+    assert host["avahi_placed"] is None  # the TXT of _cloudy._tcp keeps what the admin placed
     facts = json.loads(ctx.facts_file.read_text())
-    assert facts == {"services": {"tahoe": {"form": "join", "nickname": "box-1"}}}
+    assert facts == {
+        "services": {"tahoe": {"form": "join", "nickname": "box-1"}},
+        # The groups the run put the box in: the avahi role counts tahoe as placed on the box.
+        "groups": {"tahoe": ["tahoe", "tahoe_storage"]},
+    }
     assert FURL not in caplog.text and FURL not in ctx.facts_file.read_text()
 
 
@@ -425,6 +431,8 @@ def test_create_puts_the_box_in_the_introducer_group(ctx, tmp_path):
     data = inventory_of(ctx)
     assert sorted(data["all"]["children"]) == ["tahoe", "tahoe_introducer", "tahoe_storage"]
     assert data["all"]["hosts"]["box1"]["tahoe_grid"] == "mygrid"
+    groups = json.loads(ctx.facts_file.read_text())["groups"]
+    assert groups == {"tahoe": ["tahoe", "tahoe_introducer", "tahoe_storage"]}
 
 
 def test_install_joins_the_announced_grid(ctx, tmp_path):
@@ -449,11 +457,14 @@ def test_install_is_busy_while_dpkg_runs(ctx, tmp_path):
 def test_uninstall_stops_disables_and_forgets_the_choice(ctx, tmp_path):
     fake_playbook(ctx, tmp_path)
     wait_job(ctx, call(ctx, "service.action", service="tahoe", action="install", values={})["job"])
-    assert json.loads(ctx.facts_file.read_text()) == {"services": {"tahoe": {}}}
+    assert json.loads(ctx.facts_file.read_text()) == {
+        "services": {"tahoe": {}},
+        "groups": {"tahoe": ["tahoe", "tahoe_storage"]},
+    }
     ctx.fake.answers[("systemctl", "show")] = (0, SHOW)
     call(ctx, "service.action", service="tahoe", action="uninstall", values={})
     assert ["systemctl", "disable", "--now", "--", "tahoe-node.service"] in [c[0] for c in ctx.fake.calls]
-    assert json.loads(ctx.facts_file.read_text()) == {"services": {}}
+    assert json.loads(ctx.facts_file.read_text()) == {"services": {}, "groups": {}}
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from cloudy_panel.web import avahi
@@ -12,7 +14,9 @@ FURL = "pb://" + "b" * 32 + "@tcp:10.99.0.3:3458,tcp:box-2.local:3458/introducer
 
 def test_only_services_with_a_role_load():
     services = load_services()
-    assert list(services) == ["tahoe"]
+    assert sorted(services) == ["dnsservices", "proxy3", "snpservices", "tahoe"]
+    guifi = [s.id for s in services.values() if s.category == "guifi"]
+    assert guifi == ["proxy3", "snpservices", "dnsservices"]
     tahoe = services["tahoe"]
     assert tahoe.role == "tahoe" and tahoe.gateway_port == 3456
     assert {f.id for f in tahoe.forms} == {"create", "join"}
@@ -128,3 +132,45 @@ def test_browse_runs_a_command(tmp_path):
     assert [a.name for a in avahi.browse(["cat", str(out)])] == ["My Grid"]
     assert avahi.browse(["/nonexistent/avahi-browse"]) == []
     assert avahi.browse(["false"]) == []
+
+
+def test_parse_keeps_one_record_per_service_and_leaves_subtypes_out():
+    lines = [
+        "=;eth0;IPv4;a;_x._tcp;local;b.local;10.0.0.1;1;",
+        "=;tap0;IPv4;a;_x._tcp;local;b.local;10.99.0.1;1;",
+        "=;tap0;IPv4;a;_p._sub._x._tcp;local;b.local;10.99.0.1;1;",
+        "-;tap0;IPv4;gone;_x._tcp;local",
+    ]
+    assert [(a.type, a.name, a.address) for a in avahi.parse(lines)] == [("_x._tcp", "a", "10.0.0.1")]
+
+
+def test_browser_serves_a_fresh_answer_then_refreshes_a_stale_one_in_the_background(tmp_path):
+    out, runs = tmp_path / "out", tmp_path / "runs"
+    out.write_text(LINES[2] + "\n")
+    # Counts its runs, so the test sees which calls ran avahi-browse.
+    command = ["sh", "-c", f"echo run >> {runs}; cat {out}"]
+    now = [100.0]
+    browser = avahi.Browser(command, fresh=3, stale=30, clock=lambda: now[0])
+    assert [a.name for a in browser.announcements()] == ["My Grid"]
+    out.write_text(LINES[3] + "\n")
+    assert [a.name for a in browser.announcements()] == ["My Grid"]  # fresh: no run
+    assert runs.read_text().count("run") == 1
+    now[0] += 5
+    assert [a.name for a in browser.announcements()] == ["My Grid"]  # stale: served, refresh starts
+    for _ in range(400):  # waits for the background run, whatever the machine's load
+        if [a.name for a in browser.announcements()] == ["semi;colon\\"]:
+            break
+        time.sleep(0.05)
+    assert [a.name for a in browser.announcements()] == ["semi;colon\\"]
+    assert runs.read_text().count("run") == 2
+
+
+def test_browser_waits_for_a_run_when_its_answer_is_too_old(tmp_path):
+    out = tmp_path / "out"
+    out.write_text(LINES[2] + "\n")
+    now = [100.0]
+    browser = avahi.Browser(["cat", str(out)], fresh=3, stale=30, clock=lambda: now[0])
+    assert [a.name for a in browser.announcements()] == ["My Grid"]
+    out.write_text("")
+    now[0] += 31
+    assert browser.announcements() == []

@@ -49,6 +49,11 @@ FURL_RE = re.compile(
 )
 
 
+# What the roles take: no quote, backslash, space or control character, nothing Jinja reads.
+URL_RE = re.compile(r"https?://[A-Za-z0-9.\[\]:-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?")
+EMAIL_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`|~-]{1,64}@(?!-)[A-Za-z0-9.-]{1,253}")
+
+
 def is_hostname(text: str) -> bool:
     return 0 < len(text) <= 253 and all(_LABEL.fullmatch(label) for label in text.split("."))
 
@@ -59,7 +64,10 @@ class Field:
 
     name: str
     label: str
-    kind: str  # "text" (with pattern), "int" (with low/high), "hostname" (RFC 1123), "furl"
+    # "text" (with pattern), "int" (with low/high), "hostname" (RFC 1123), "furl", "ip", "url"
+    # (http or https), "email", "secret" (a password: with pattern, masked in the helper's log,
+    # never recorded nor shown again)
+    kind: str
     error: str
     help: str = ""
     pattern: str = ""
@@ -67,6 +75,8 @@ class Field:
     high: int = 0
     max_length: int = 255
     default: str = ""
+    required: bool = True  # else an empty value is kept as ""
+    needs: tuple[str, str] = ()  # (a field that must be set when this one is, the error msgid)
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,9 @@ class Discovery:
 
 @dataclass(frozen=True)
 class Service:
+    """`settings_first`: the role cannot run without the form's values (guifi.net's services), so the
+    forms show from "not-installed" on and their button installs; there is no bare Install."""
+
     id: str
     name: str
     summary: str
@@ -100,6 +113,7 @@ class Service:
     gateway_port: int = 0  # a web UI on 127.0.0.1:PORT, proxied behind the login
     category: str = "clommunity"  # the menu: clommunity or guifi
     order: int = 100
+    settings_first: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def form(self, form_id: str) -> Form | None:
@@ -108,10 +122,15 @@ class Service:
 
 def check_field(spec: Field, raw: object) -> tuple[object, str | None]:
     """(the clean value, None) or (None, the English msgid of the error)."""
+    if raw is None or raw == "":
+        return (None, spec.error) if spec.required else ("", None)
     if not isinstance(raw, str | int) or isinstance(raw, bool):
         return None, spec.error
-    text = str(raw).strip()
-    if not text or len(text) > spec.max_length:
+    text = str(raw) if spec.kind == "secret" else str(raw).strip()
+    if not text.strip():
+        return (None, spec.error) if spec.required else ("", None)
+    # The values reach an Ansible inventory, which would evaluate a Jinja delimiter as root.
+    if len(text) > spec.max_length or any(d in text for d in ("{{", "{%", "{#")):
         return None, spec.error
     if spec.kind == "int":
         if not re.fullmatch(r"[0-9]{1,9}", text) or not spec.low <= int(text) <= spec.high:
@@ -121,6 +140,10 @@ def check_field(spec: Field, raw: object) -> tuple[object, str | None]:
         return (text, None) if is_hostname(text) else (None, spec.error)
     if spec.kind == "furl":
         return (text, None) if FURL_RE.fullmatch(text) else (None, spec.error)
+    if spec.kind == "url":
+        return (text, None) if URL_RE.fullmatch(text) and is_hostname(_url_host(text)) else (None, spec.error)
+    if spec.kind == "email":
+        return (text, None) if EMAIL_RE.fullmatch(text) else (None, spec.error)
     if spec.kind == "ip":
         try:
             return str(ipaddress.ip_address(text)), None
@@ -129,6 +152,19 @@ def check_field(spec: Field, raw: object) -> tuple[object, str | None]:
     if spec.pattern and not re.fullmatch(spec.pattern, text):
         return None, spec.error
     return text, None
+
+
+def _url_host(url: str) -> str:
+    host = url.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0]
+    if host.startswith("["):
+        return "ip6.invalid" if host.split("]", 1)[0][1:].count(":") >= 2 else ""
+    return host.rsplit(":", 1)[0] if ":" in host else host
+
+
+def secret_fields(services: Mapping[str, Service]) -> frozenset[str]:
+    """The names of the descriptors' secret fields: masked in the helper's log, never recorded."""
+    fields = (f for s in services.values() for form in s.forms for f in form.fields)
+    return frozenset(f.name for f in fields if f.kind in ("secret", "furl"))
 
 
 def validate(service: Service, values: Mapping[str, object]) -> tuple[dict[str, object], dict[str, str]]:
@@ -145,6 +181,9 @@ def validate(service: Service, values: Mapping[str, object]) -> tuple[dict[str, 
             errors[spec.name] = error
         else:
             clean[spec.name] = value
+    for spec in form.fields:
+        if spec.needs and clean.get(spec.name) and not clean.get(spec.needs[0]) and spec.name not in errors:
+            errors[spec.name] = spec.needs[1]
     return clean, errors
 
 

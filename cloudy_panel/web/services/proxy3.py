@@ -1,0 +1,115 @@
+"""guifi.net's Proxy3: squid with guifi.net's LDAP logins, federated with the zone's other proxies."""
+
+from cloudy_panel.web.services import N_, Field, Form, Service
+
+# squid's quoted settings hold no '"', backslash or line break (the role checks the same).
+_DN = r"[A-Za-z0-9=,. _-]{1,200}"
+
+SERVICE = Service(
+    id="proxy3",
+    name="Proxy3",
+    summary=N_("guifi.net's federated web proxy: the zone's users log in with their guifi.net account."),
+    role="proxy3",
+    units=("proxy3.service",),
+    avahi_types=("_proxy3._tcp",),
+    forms=(
+        Form(
+            "settings",
+            N_("Proxy settings"),
+            N_("Apply the settings"),
+            (
+                Field(
+                    "node_id",
+                    N_("guifi.net service id"),
+                    "int",
+                    N_("The service id is a number from 1 to 99999999."),
+                    help=N_("The id of this proxy's service on guifi.net."),
+                    low=1,
+                    high=99999999,
+                ),
+                Field(
+                    "federation",
+                    N_("Federation file URL"),
+                    "url",
+                    N_("Enter an http:// or https:// URL."),
+                    help=N_("The list of the proxies this one federates with, as guifi.net publishes it."),
+                    max_length=500,
+                ),
+                Field(
+                    "cache_size",
+                    N_("Disk cache (MB)"),
+                    "int",
+                    N_("The disk cache takes from 16 to 1048576 MB."),
+                    low=16,
+                    high=1048576,
+                    default="1024",
+                ),
+                Field(
+                    "cache_mem",
+                    N_("Memory cache (MB)"),
+                    "int",
+                    N_("The memory cache takes from 8 to 65536 MB."),
+                    low=8,
+                    high=65536,
+                    default="128",
+                ),
+                Field(
+                    "language",
+                    N_("Language of the error pages"),
+                    "text",
+                    N_("Enter a language of squid's error pages, e.g. Catalan, Spanish or English."),
+                    pattern=r"[A-Za-z][A-Za-z_-]{1,31}",
+                    max_length=32,
+                    default="Catalan",
+                ),
+                Field(
+                    "manager",
+                    N_("Manager's e-mail"),
+                    "email",
+                    N_("Enter an e-mail address, or nothing."),
+                    help=N_("Shown on the error pages."),
+                    required=False,
+                ),
+                Field(
+                    "ldap_uri",
+                    N_("LDAP server"),
+                    "text",
+                    N_("Enter an ldap:// or ldaps:// URI."),
+                    pattern=r"ldaps?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?/?",
+                    default="ldaps://ldap.guifi.net",
+                ),
+                Field(
+                    "ldap_base",
+                    N_("LDAP base DN"),
+                    "text",
+                    N_("A DN has letters, digits, =, comma, dot, space, - and _."),
+                    pattern=_DN,
+                    default="o=proxyusers,dc=guifi,dc=net",
+                ),
+                Field(
+                    "bind_dn",
+                    N_("LDAP bind DN"),
+                    "text",
+                    N_("A DN has letters, digits, =, comma, dot, space, - and _."),
+                    help=N_("Empty: anonymous searches."),
+                    pattern=_DN,
+                    required=False,
+                ),
+                Field(
+                    "bind_password",
+                    N_("LDAP bind password"),
+                    "secret",
+                    N_("A password has 1 to 128 characters, no line break."),
+                    help=N_("Kept on this box only; never shown again."),
+                    pattern=r"[^\x00-\x1f\x7f]{1,128}",
+                    max_length=128,
+                    required=False,
+                    needs=("bind_dn", N_("A bind password needs a bind DN.")),
+                ),
+            ),
+        ),
+    ),
+    category="guifi",
+    order=10,
+    settings_first=True,
+)
