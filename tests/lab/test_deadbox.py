@@ -2,7 +2,6 @@
 the mesh among the others, names the dead box, and `--retry-failed` adds it."""
 
 import itertools
-import time
 
 import pytest
 
@@ -10,25 +9,11 @@ from benchmarks.bench import cut_off, reconnect
 from cloudy_deploy import runs
 from cloudy_deploy.lab import naming
 from tests.conftest import run_cloudy
+from tests.lab.overlay import overlay_ip, pings
 
 pytestmark = pytest.mark.lab
 
 NET = "cloudy"  # the built-in spec's cloud: tinc network and interface
-
-
-def overlay_ip(box) -> str:
-    code, out = box.exec_run(["ip", "-4", "-o", "addr", "show", "dev", NET])
-    assert code == 0, out
-    return out.decode().split()[3].split("/")[0]
-
-
-def pings(src, dst_ip: str, tries: int = 20) -> bool:
-    """Whether SRC reaches DST_IP over the overlay (tinc may still be dialling: a few tries)."""
-    for _ in range(tries):
-        if src.exec_run(["ping", "-c1", "-W1", dst_ip])[0] == 0:
-            return True
-        time.sleep(0.5)
-    return False
 
 
 def test_a_first_deploy_with_a_box_cut_off_forms_the_mesh_and_the_retry_adds_it(home, lab, docker_client):
@@ -46,7 +31,7 @@ def test_a_first_deploy_with_a_box_cut_off_forms_the_mesh_and_the_retry_adds_it(
     assert "Traceback" not in first.stderr
     # The bundle left the dead box out and said so in the recap.
     assert f"no public key yet for {names[2]}" in first.stderr and "left out of the mesh" in first.stderr
-    assert pings(boxes[0], overlay_ip(boxes[1])) and pings(boxes[1], overlay_ip(boxes[0]))
+    assert pings(boxes[0], overlay_ip(boxes[1], NET)) and pings(boxes[1], overlay_ip(boxes[0], NET))
     code, connect = boxes[0].exec_run(["cat", f"/etc/tinc/{NET}/conf.d/cloudy-connect.conf"])
     assert code == 0 and connect.decode().count("ConnectTo = ") == 1  # the other live box only
 
@@ -56,7 +41,7 @@ def test_a_first_deploy_with_a_box_cut_off_forms_the_mesh_and_the_retry_adds_it(
     record = runs.load_all(home)[-1]
     assert list(record.hosts) == [names[2]] and record.success  # only the dead box ran
     for src, dst in itertools.permutations(boxes, 2):
-        assert pings(src, overlay_ip(dst)), f"{src.name} does not reach {dst.name} over the overlay"
+        assert pings(src, overlay_ip(dst, NET)), f"{src.name} does not reach {dst.name} over the overlay"
 
     # No controller-side tinc state, under the project or anywhere the inventory points.
     left = [

@@ -1,5 +1,6 @@
 """The lab on real systemd containers: SSH with strict host key checking, idempotence, clean down."""
 
+import itertools
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from cloudy_deploy.plan import make_plan
 from cloudy_deploy.runs import load_all
 from cloudy_deploy.spec import default_spec
 from tests.conftest import REPO, run_cloudy
+from tests.lab.overlay import overlay_ip, pings
 
 pytestmark = pytest.mark.lab
 
@@ -155,6 +157,11 @@ def test_cloudy_up_runs_the_main_playbook_and_a_second_run_changes_nothing(cloud
     recap = (runs[-1] / "artifacts" / runs[-1].name / "stdout").read_text()
     assert recap.count("changed=0") == 3 and "failed=0" in recap
     assert (home / "cloudy.lock").exists()
+    # The cloud works: every box reaches every other over the overlay (issue 16: through the
+    # `cloudy` installed from the wheel, in a folder outside the checkout).
+    boxes = lab_containers(docker_client, lab)
+    for src, dst in itertools.permutations(boxes, 2):
+        assert pings(src, overlay_ip(dst, cloud.cloud)), f"{src.name} does not reach {dst.name}"
     # --fast (Mitogen for Ansible): the same run on the same boxes, nothing to change either.
     fast = run_cloudy("up", "--fast", home=home)
     assert fast.returncode == 0, fast.stderr[-3000:]

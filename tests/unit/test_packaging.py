@@ -126,7 +126,9 @@ def test_the_execution_environment_context_installs_the_wheel(installed, tmp_pat
     ids=lambda p: f"{p.parent.name}/{p.name}",
 )
 def test_every_plugin_documents_itself_in_valid_yaml(path):
-    """ansible-doc and Galaxy read DOCUMENTATION as YAML; a stray `: ` breaks it silently."""
+    """ansible-doc and Galaxy read DOCUMENTATION as YAML; a stray `: ` or a `,` inside a flow
+    mapping (a key given twice) breaks it silently. ruamel refuses duplicate keys."""
+    from ruamel.yaml import YAML
     tree = ast.parse(path.read_text())
     docs = {
         t.id: node.value.value
@@ -138,4 +140,4 @@ def test_every_plugin_documents_itself_in_valid_yaml(path):
     assert "DOCUMENTATION" in docs
     for name, text in docs.items():
         if name != "EXAMPLES":
-            assert isinstance(yaml.safe_load(text), dict), name
+            assert isinstance(YAML(typ="safe", pure=True).load(text), dict), name

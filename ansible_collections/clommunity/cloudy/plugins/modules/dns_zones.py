@@ -57,7 +57,7 @@ author: cloudy-deploy
 """
 
 RETURN = r"""
-zones: {description: the zones served (name, type, file), type: list, returned: always}
+zones: {description: "the zones served: name, type, file", type: list, returned: always}
 written: {description: zone files written, type: list, returned: always}
 removed: {description: zone files removed (zones no longer in the data), type: list, returned: always}
 """
