@@ -129,6 +129,7 @@ def test_every_plugin_documents_itself_in_valid_yaml(path):
     """ansible-doc and Galaxy read DOCUMENTATION as YAML; a stray `: ` or a `,` inside a flow
     mapping (a key given twice) breaks it silently. ruamel refuses duplicate keys."""
     from ruamel.yaml import YAML
+
     tree = ast.parse(path.read_text())
     docs = {
         t.id: node.value.value
