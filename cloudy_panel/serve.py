@@ -1,7 +1,7 @@
 """The panel's server: `python3 -m cloudy_panel.serve` (cloudy-panel.service, unprivileged).
 
 cheroot serves the Flask app over TLS with the box's own key and certificate (7443), and answers
-plain HTTP (7000) with a redirect to it. Settings come from /etc/cloudy/panel.json (role webui).
+plain HTTP (7000) with a redirect to it. Settings come from /etc/cloudy-panel/panel.json (role webui).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def servers(config: dict[str, Any], app: Wsgi) -> list[Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cloudy-panel", description=__doc__)
-    parser.add_argument("--config", default="/etc/cloudy/panel.json")
+    parser.add_argument("--config", default="/etc/cloudy-panel/panel.json")
     opts = parser.parse_args(argv)
     try:
         config = load_config(opts.config)

@@ -27,7 +27,7 @@ def journal_logging() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cloudy-panel-helper", description=__doc__)
-    parser.add_argument("--config", default="/etc/cloudy/panel.json", help="the panel's config (panel.json)")
+    parser.add_argument("--config", default="/etc/cloudy-panel/panel.json", help="the panel's settings")
     parser.add_argument("--web-user", default="cloudy-panel", help="the only non-root user allowed to call")
     parser.add_argument("--state-dir", default="/run/cloudy-panel-helper", help="lockout and jobs")
     parser.add_argument("--idle", type=float, default=60.0, help="seconds without calls before exiting")

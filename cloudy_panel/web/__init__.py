@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 
 def create_app(config: dict[str, Any]) -> Flask:
-    """The app for /etc/cloudy/panel.json's keys (helper_socket, secret_key_file, overlay_ip, cloud,
+    """The app for /etc/cloudy-panel/panel.json's keys (helper_socket, secret_key_file, overlay_ip, cloud,
     node, services_dir, session_idle_minutes)."""
     from cloudy_panel.web.app import build_app
 
