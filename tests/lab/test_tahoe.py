@@ -1,9 +1,10 @@
-"""Tahoe-LAFS through the wrapper: services.tahoe in cloudy.yml -> plan -> inventory groups ->
-site.yml on a 3-box lab. `deploy --check` first changes nothing; then the grid works between
-boxes, the introducer announces its FURL, `cloudy services` shows it masked and the storage
+"""Tahoe-LAFS and the panel through the wrapper: services.tahoe and webui in cloudy.yml -> plan ->
+inventory groups -> site.yml on a 3-box lab. `deploy --check` first changes nothing; then the grid
+works between boxes, the introducer announces its FURL, `cloudy services` shows it masked and the storage
 servers, a second deploy changes nothing, and no node's private key nor any FURL ever reaches the
 controller's folder (run artifacts with --diff, records, inventory, fact cache), whose runs are
-private."""
+private. Every box's panel answers over the overlay with the certificate it announces (role common
+and webui together, as site.yml runs them)."""
 
 import json
 import stat
@@ -18,11 +19,22 @@ from tests.conftest import run_cloudy
 pytestmark = pytest.mark.lab
 
 TAHOE = ["/opt/tahoe-lafs/1.20.0/bin/tahoe", "-d", "/var/lib/tahoe-lafs/node"]
+NODE_PEM = "/var/lib/tahoe-lafs/node/private/node.pem"
+PANEL_KEY = "/etc/cloudy-panel/tls/panel.key"
+# Run on a box (no curl there): the login page's HTTP status and the certificate's SHA-256.
+FETCH = """
+import hashlib, ssl, sys, urllib.parse, urllib.request
+url = urllib.parse.urlsplit(sys.argv[1])
+page = urllib.request.urlopen(sys.argv[1] + "login", context=ssl._create_unverified_context(), timeout=30)
+pem = ssl.get_server_certificate((url.hostname, url.port))
+print(page.status, hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest())
+"""
 SPEC = """cloud: tahoetest
 sources:
   - lab: {lab}
 services:
   tahoe: {{introducers: 1, storage: all, shares: {{needed: 2, happy: 3, total: 3}}}}
+  webui: all
 """
 
 
@@ -55,6 +67,17 @@ def test_tahoe_grid_from_the_spec(home, lab, docker_client):
     assert deployed.returncode == 0, deployed.stderr[-3000:]
     names = [naming.box_name(lab, i) for i in (1, 2, 3)]
 
+    # Every box's panel, as the newcomer reaches it: the URL `deploy` printed, from another box over
+    # the overlay, with the certificate whose SHA-256 the box announces (_cloudy-web._tcp).
+    panels = {r["node"]: r for r in services(home, "_cloudy-web._tcp")}
+    assert sorted(panels) == names
+    for name, panel in panels.items():
+        url = f"https://{panel['overlay_ip']}:{panel['port']}/"
+        assert f"panel of {name}: {url}" in deployed.stdout + deployed.stderr
+        other = boxes[0] if name != names[0] else boxes[1]
+        got = exec_ok(other, ["python3", "-c", FETCH, url]).split()
+        assert got == ["200", panel["txt"]["sha256"]], (name, got)
+
     # Put on box 3, get on box 1: the same bytes.
     exec_ok(boxes[2], ["sh", "-c", "head -c 3M /dev/urandom > /root/f.bin"])
     cap = exec_ok(boxes[2], [*TAHOE, "put", "/root/f.bin"]).strip().splitlines()[-1]
@@ -82,16 +105,19 @@ def test_tahoe_grid_from_the_spec(home, lab, docker_client):
     record = [r for r in runs.load_all(home) if r.command == "deploy"][-1]
     assert {name: s.changed for name, s in record.hosts.items()} == dict.fromkeys(names, 0)
 
-    # Private keys stay on their boxes: no node.pem key material anywhere under .cloudy/.
-    for box in boxes:
-        pem = exec_ok(box, ["cat", "/var/lib/tahoe-lafs/node/private/node.pem"])
+    # Private keys stay on their boxes: no key material of a node.pem or of a panel's TLS key
+    # anywhere under .cloudy/.
+    for box, pem_file in [(b, f) for b in boxes for f in (NODE_PEM, PANEL_KEY)]:
+        pem = exec_ok(box, ["cat", pem_file])
         key = pem.split("PRIVATE KEY-----", 2)[1]  # the body of the private key block
         key_lines = [line for line in key.splitlines() if line and not line.startswith("-----")]
-        assert len(key_lines) > 5
+        assert len(key_lines) >= 3  # RSA (Tahoe) has many lines, P-256 (the panel) three
         for path in (home / ".cloudy").rglob("*"):
             if path.is_file():
                 text = path.read_text(errors="replace")
-                assert not any(line in text for line in key_lines[1:4]), f"{path} holds {box.name}'s key"
+                assert not any(line in text for line in key_lines[1:4]), (
+                    f"{path} holds {box.name}'s {pem_file}"
+                )
 
     # No FURL anywhere under .cloudy/ (job events, stdout, records, after --diff and `services`).
     for path in (home / ".cloudy").rglob("*"):
