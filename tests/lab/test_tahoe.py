@@ -63,7 +63,8 @@ def test_tahoe_grid_from_the_spec(home, lab, docker_client):
         assert box.exec_run(["test", "-e", "/var/lib/tahoe-lafs"]).exit_code != 0
         assert box.exec_run(["test", "-e", "/opt/tahoe-lafs"]).exit_code != 0
 
-    deployed = run_cloudy("deploy", "--diff", home=home)  # the diff shows the announcement's file
+    # The first deploy builds the wheels of Tahoe-LAFS and ansible-core (the panel's) on one box.
+    deployed = run_cloudy("deploy", "--diff", home=home, timeout=1800)  # --diff: the announcement's file
     assert deployed.returncode == 0, deployed.stderr[-3000:]
     names = [naming.box_name(lab, i) for i in (1, 2, 3)]
 
