@@ -440,10 +440,12 @@ class CloudSpec(_Model):
 
 def default_spec() -> CloudSpec:
     """The spec of `cloudy up` without a cloudy.yml: cloud `cloudy`, the lab's boxes, avahi, the panel
-    on every box and a Tahoe grid, so that a newcomer sees the whole micro cloud."""
+    on every box, a Tahoe grid and one repository box (the apt cache the others' packages come
+    through), so that a newcomer sees the whole micro cloud."""
     # An upload needs one storage box: the grid works on a lab of any size (`cloudy up --nodes 1`).
     tahoe = Tahoe(shares=Shares(needed=1, happy=1, total=3))
-    return CloudSpec(cloud="cloudy", sources=["lab"], services=Services(webui="all", tahoe=tahoe))
+    services = Services(webui="all", tahoe=tahoe, repository=Repository(boxes=1))
+    return CloudSpec(cloud="cloudy", sources=["lab"], services=services)
 
 
 # --- YAML with line numbers -------------------------------------------------------------------------------

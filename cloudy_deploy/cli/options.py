@@ -56,7 +56,8 @@ def note_spec(project: proj.Project, found: MergeResult | None = None) -> None:
         _NOTED.add(project.home)
         say(
             f"no {proj.SPEC_FILE} in {project.home}: using the built-in lab spec (cloud {project.spec.cloud},"
-            " the boxes of `cloudy lab up`, the panel and a Tahoe grid); `cloudy init` writes one to edit"
+            " the boxes of `cloudy lab up`, the panel, a Tahoe grid and a repository box);"
+            " `cloudy init` writes one to edit"
         )
     for note in found.notes if found else ():
         say(note)

@@ -30,9 +30,14 @@ def test_repository_defaults_to_one_box_and_debians_mirror(tmp_path):
     assert "repository" in spec.WITH_ROLES and "repository" in GROUPS
 
 
-def test_the_default_spec_places_no_repository():
-    # Not until the lab tests are measured not to grow with it (README, role repository).
-    assert spec.default_spec().services.repository is None
+def test_the_default_spec_places_one_repository_box_that_plans_on_any_lab():
+    # `cloudy up` without cloudy.yml: the newcomer's lab gets the apt cache too (issue 13).
+    s = spec.default_spec()
+    assert s.services.repository is not None
+    assert (s.services.repository.boxes, s.services.repository.mirror) == (1, None)
+    for names in (["lab-1"], ["lab-1", "lab-2", "lab-3"]):
+        plan = make_plan(boxes(*names), s, None)
+        assert [h.name for h in plan.hosts if "repository" in h.services] == ["lab-1"]
 
 
 @pytest.mark.parametrize(

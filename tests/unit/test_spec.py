@@ -59,11 +59,13 @@ def test_home_relative_key_is_kept_for_ssh_to_expand(tmp_path):
     assert s.ssh.private_key == "~/.ssh/id_ed25519"
 
 
-def test_default_spec_is_the_lab_with_avahi_the_panel_and_a_grid():
+def test_default_spec_is_the_lab_with_avahi_the_panel_a_grid_and_a_repository():
     s = spec.default_spec()
     assert s.cloud == "cloudy"
     assert s.sources == [SourceRef("lab")]
     assert (s.services.avahi, s.services.webui) == ("all", "all")
+    assert s.services.repository is not None and s.services.repository.boxes == 1
+    assert sorted(s.services.placed()) == ["avahi", "repository", "tahoe", "webui"]
     assert s.services.tahoe is not None and s.services.tahoe.introducers == 1
     assert s.services.tahoe.storage == "all" and s.services.tahoe.shares.happy == 1
 
@@ -79,6 +81,7 @@ def test_default_spec_plans_on_a_lab_of_any_size(boxes):
     for host in plan.hosts:
         assert {"avahi", "webui", "tahoe", "tahoe_storage"} <= set(host.services)
     assert sum("tahoe_introducer" in host.services for host in plan.hosts) == 1
+    assert sum("repository" in host.services for host in plan.hosts) == 1
 
 
 def test_tahoe_defaults_are_a_valid_grid():
