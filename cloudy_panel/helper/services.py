@@ -35,6 +35,9 @@ def tahoe_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
         groups.append("tahoe_introducer")
         role_vars["tahoe_grid"] = values["grid"]
     if values.get("form") == "join":
+        # The FURL the owner chose is the grid: no browse for the cloud's grid (it may announce none,
+        # and the role would fail waiting for it).
+        role_vars["tahoe_introducer_source"] = "play"
         role_vars["tahoe_extra_introducers"] = {"panel": values["furl"]}
     if values.get("nickname"):
         role_vars["tahoe_nickname"] = values["nickname"]

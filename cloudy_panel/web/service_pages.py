@@ -65,7 +65,9 @@ def guifi_index() -> Any:
 
 def _render(service: Service, forms: dict[str, Any], status: int = 200, chosen: str = "") -> Any:
     state, detail, error = _status(service)
-    shown = state in CONFIGURABLE or (service.settings_first and state == "not-installed")
+    # On a box without the service, a form asked for by name (a discovery's button, e.g. "Join grid")
+    # is shown too: configuring installs with its values.
+    shown = state in CONFIGURABLE or (state == "not-installed" and (service.settings_first or bool(chosen)))
     buttons = tuple(b for b in BUTTONS.get(state, ()) if not (service.settings_first and b == "install"))
     return (
         render_template(

@@ -1,8 +1,10 @@
 """The panel of a real box in a browser: Debian's chromium through Selenium, headless, against role
-webui's panel on a molecule box (the real helper, PAM, avahi-browse, Tahoe-LAFS installed from the
-panel). Not collected by `pytest tests`: molecule webui's verify runs it once its boxes are ready,
+webui's panel on a molecule box (the real helper, PAM, avahi-browse). The box joins the Tahoe grid
+whose introducer the peer announces, with the "Join grid" button: the real tahoe role runs as the
+panel's job. Not collected by `pytest tests`: molecule webui's verify runs it once its boxes are
+ready (and checks the join from the boxes afterwards),
 
-    CLOUDY_PANEL_BOX=webui-a CLOUDY_PANEL_PEER=webui-b CLOUDY_PANEL_PASSWORD=... \\
+    CLOUDY_PANEL_BOX=webui-b CLOUDY_PANEL_PEER=webui-a CLOUDY_PANEL_PASSWORD=... \\
         pytest tests/browser/panel_box.py
 
 The browser reaches the box on its docker network address (the panel listens on every address of
@@ -42,6 +44,7 @@ def box() -> dict[str, str]:
         "peer": setting("CLOUDY_PANEL_PEER"),
         "user": os.environ.get("CLOUDY_PANEL_USER", "panelboss"),
         "password": setting("CLOUDY_PANEL_PASSWORD"),
+        "nickname": os.environ.get("CLOUDY_PANEL_NICKNAME", "joined-node"),
     }
 
 
@@ -88,11 +91,10 @@ def test_the_panel_of_a_box_in_a_browser(box, browser, artifacts):
     assert box["name"] in text()
     shot("home-ca")
 
-    # The node the owner created from the panel (molecule's verify, just before) runs.
+    # No Tahoe node runs here yet.
     d.get(url + "/clommunity/tahoe")
-    state = d.find_element(By.ID, "state")
-    assert (state.get_attribute("data-state"), state.text) == ("running", "En marxa")
-    shot("tahoe-running")
+    assert d.find_element(By.ID, "state").get_attribute("data-state") != "running"
+    shot("tahoe-before-join")
 
     # The other box's services, browsed on the box; the hostile name published there is text.
     d.get(url + "/avahi")
@@ -105,16 +107,32 @@ def test_the_panel_of_a_box_in_a_browser(box, browser, artifacts):
     assert not d.find_elements(By.CSS_SELECTOR, "#announcements script, #announcements img")
     shot("search-hostile-as-text")
 
-    # Join grid on the announced introducer leads to the Tahoe page, the FURL not in the URL; the
-    # node runs already, so the page offers no form (the prefilled form: tests/browser/test_panel_browser.py).
-    introducers = tab("_tahoe-introducer._tcp")
-    assert introducers, "no _tahoe-introducer._tcp announcement"
+    # Join grid on the peer's introducer: the form comes prefilled with the announced FURL, which
+    # never appears in a URL; the real tahoe role runs as the panel's job, to its end.
+    introducers = [r for r in tab("_tahoe-introducer._tcp") if box["peer"] in r.text]
+    assert len(introducers) == 1, [r.text for r in tab("_tahoe-introducer._tcp")]
     shot("search-introducer")
-    click(By.LINK_TEXT, "Uneix-te a la graella")
+    join = introducers[0].find_element(By.LINK_TEXT, "Uneix-te a la graella")
+    join.click()
+    wait_for(d, page_left(join), timeout=60)
     assert d.current_url.startswith(url + "/clommunity/tahoe") and "pb:" not in d.current_url
-    assert d.find_element(By.ID, "state").get_attribute("data-state") == "running"
-    assert not d.find_elements(By.ID, "form-join")
-    shot("join-grid-running")
+    assert d.find_element(By.ID, "join-furl").get_attribute("value").startswith("pb://")
+    d.find_element(By.ID, "join-nickname").send_keys(box["nickname"])
+    shot("join-form-prefilled")
+    click(By.CSS_SELECTOR, "#form-join button")
+    assert d.current_url.startswith(url + "/jobs/") and "pb:" not in d.current_url, d.current_url
+    shot("join-job-running")
+    # Installing and starting the node takes minutes on a loaded machine.
+    job_state = d.find_element(By.ID, "job-state")
+    wait_for(d, lambda _d: job_state.get_attribute("data-state") != "running", timeout=1800)
+    shot("join-job-ended")
+    assert job_state.get_attribute("data-state") == "done", text()
+    click(By.LINK_TEXT, "Torna")
+    state = d.find_element(By.ID, "state")
+    assert (state.get_attribute("data-state"), state.text) == ("running", "En marxa")
+    assert box["nickname"] in d.find_element(By.ID, "choice").text
+    assert "pb:" not in d.page_source
+    shot("tahoe-joined-running")
 
     # Forged POSTs stop nothing: without a token on the panel's page, and from another site.
     d.get(url + "/clommunity/tahoe")

@@ -393,6 +393,7 @@ def test_join_runs_the_role_locally_as_a_job(ctx, tmp_path, caplog):
     host = data["all"]["hosts"]["box1"]
     assert host["ansible_connection"] == "local"
     assert host["tahoe_extra_introducers"] == {"panel": FURL}
+    assert host["tahoe_introducer_source"] == "play"  # the FURL only, no browse for the cloud's grid
     assert (host["tahoe_nickname"], host["cloudy_overlay_ip"], host["cloudy_cloud"]) == (
         "box-1",
         "10.99.0.1",

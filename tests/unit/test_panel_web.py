@@ -460,6 +460,21 @@ def test_join_grid_prefilled_from_the_announcement_and_escaped(admin):
     assert admin.get("/clommunity/tahoe", query_string={"form": "join", "pick": "gone"}).status_code == 200
 
 
+def test_join_grid_on_a_box_without_tahoe(admin):
+    # The search page's "Join grid" on a box where Tahoe is not installed: the join form, prefilled;
+    # sending it installs with the FURL (the plain page still offers Install only).
+    assert admin.helper.states["tahoe"] == "not-installed"
+    page = admin.get("/clommunity/tahoe").get_data(as_text=True)
+    assert "form-join" not in page and buttons(page) == {"install"}
+    page = admin.get("/clommunity/tahoe", query_string={"form": "join", "pick": "Grid intro"}).get_data(
+        as_text=True
+    )
+    assert re.search(rf'<input[^>]*id="join-furl"[^>]*value="{re.escape(FURL)}"', page)
+    data = {"furl": FURL, "nickname": "box-1"}
+    run_job(admin, admin.post("/clommunity/tahoe/configure/join", data, token_from="/clommunity/tahoe"))
+    assert admin.helper.config["tahoe"] == {"form": "join", "furl": FURL, "nickname": "box-1"}
+
+
 def test_install_when_dpkg_is_busy(admin):
     admin.helper.busy = True
     answer = admin.post("/clommunity/tahoe/install", token_from="/clommunity/tahoe")
