@@ -22,8 +22,8 @@ if [ "$tier" = all ] || [ "$tier" = lint ]; then
   ansible-lint
 fi
 if [ "$tier" = all ] || [ "$tier" = unit ]; then
-  note "unit tests"
-  pytest -m "not lab and not molecule and not browser" tests
+  note "unit tests, two at a time"
+  pytest -m "not lab and not molecule and not browser" -n 2 tests
   note "browser tests (Debian's chromium, headless, against the panel on loopback)"
   ensure_chromium
   CLOUDY_NO_SKIP=1 pytest -m browser tests
