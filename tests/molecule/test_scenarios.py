@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cloudy_deploy import fast
 from tests.conftest import COLLECTION, REPO
 from tests.installed import install_collection
 
@@ -61,6 +62,9 @@ def test_scenario(scenario, node_image, tmp_path):
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "ANSIBLE_FORCE_COLOR": "0",
         "PY_COLORS": "0",
+        # Each scenario's verifier env (molecule.yml): its checks with Mitogen, as `--fast` runs.
+        "CLOUDY_VERIFY_STRATEGY": fast.STRATEGY,
+        "CLOUDY_MITOGEN_STRATEGY_PLUGINS": fast.strategy_env()["ANSIBLE_STRATEGY_PLUGINS"],
     }
     ansible_args = []
     if scenario in THROUGH_TARBALL:
