@@ -8,11 +8,14 @@ counter on every box counts the bytes that reach its eth0 from outside the
 lab's network (what the community network's uplink carries; the overlay's own
 traffic, the cache's answers included, comes from lab addresses and is not
 counted) during `cloudy deploy --tags common,tinc,avahi,repository` with
-`services: repository: {boxes: 1}` (unless --no-repository), and then while
-every box installs --packages with apt-get, one box after the other (as later
-roles do). Printed: the bytes of both parts per size, what the repository box's
-apt-cacher-ng fetched upstream and served (its log), and N boxes / 1 box
-(target: at most 1.15 with the repository).
+`services: repository: {boxes: 1}` (unless --no-repository; site.yml's
+first play runs the repository box's cache before common, so the others'
+first apt goes through it over the lab network, the community network's
+stand-in), and then while every box installs --packages with apt-get, one
+box after the other (as later roles do). Printed: the bytes of each part and
+of both per size, what the repository box's apt-cacher-ng fetched upstream
+and served (its log), and N boxes / 1 box (target: at most 1.15 with the
+repository).
 """
 
 import argparse
@@ -65,6 +68,7 @@ def lab(client, size: int, packages: str, repository: bool, keep: bool) -> dict[
             return {
                 "deploy": deployed,
                 "install": [t - d for t, d in zip(total, deployed, strict=True)],
+                "both": total,
                 "cache": list(cache),
             }
         finally:
@@ -87,6 +91,7 @@ def main() -> None:
     parts = {
         "deploy": "cloudy deploy --tags common,tinc,avahi,repository",
         "install": f"then apt-get install {args.packages} on every box",
+        "both": "both",
     }
     for part, title in parts.items():
         print(title)
