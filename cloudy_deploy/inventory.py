@@ -25,8 +25,9 @@ COMPONENTS = (
     "avahi",
     "webui",
     "tahoe",
-    "caracaldb",
+    "caracaldb",  # no longer written (the roles count their groups): listed so an old file goes
     "peerstreamer",
+    "artifacts",
     "dns",
     "proxy3",
     "snpservices",
@@ -101,10 +102,9 @@ def _group_vars(plan: Plan, spec: CloudSpec) -> dict[str, dict[str, Any]]:
             "tahoe_shares_total": shares.total,
             "tahoe_reserved_space": services.tahoe.reserved_space,
         }
-    if services.caracaldb:
-        out["caracaldb"] = {"caracaldb_nodes": services.caracaldb.nodes}
-    if services.peerstreamer:
-        out["peerstreamer"] = {"peerstreamer_sources": services.peerstreamer.sources}
+    if artifacts := services.artifacts():
+        # The supplied software (name, sha256, src or url): each role installs its own entry.
+        out["artifacts"] = {"cloudy_artifacts": artifacts}
     if services.dns:
         out["dns"] = {"dns_zone": services.dns.zone or default_zone(spec.cloud)}
     out |= _guifi_vars(spec)

@@ -28,6 +28,8 @@ Service = Literal[
     "tahoe_introducer",
     "tahoe_storage",
     "caracaldb",
+    "caracaldb_api",
+    "gvod",
     "peerstreamer",
     "peerstreamer_source",
     "dns",

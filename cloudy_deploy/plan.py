@@ -116,6 +116,7 @@ class Plan:
     lock: Lock  # what to save as cloudy.lock
     diff: Diff
     lock_changed: bool  # False: the old lock already says all this
+    off: tuple[tuple[str, str], ...] = ()  # supplied services left off: (service, the spec key to set)
 
     def diff_lines(self) -> list[str]:
         return self.diff.lines()
@@ -149,6 +150,7 @@ class Plan:
                 "subnet": [str(n) for n in self.diff.subnet] if self.diff.subnet else None,
             },
             "lock_changed": self.lock_changed,
+            "off": dict(self.off),
         }
 
 
@@ -236,7 +238,8 @@ def make_plan(nodes: list[Node], spec: CloudSpec, lock: Lock | None, reclaim: bo
     )
     diff = _diff(lock, new_lock, restored, gone, {**left, **gone} if reclaim else {})
     changed = lock is None or _lock_fields(lock) != _lock_fields(new_lock)
-    return Plan(spec.cloud, subnet, hosts, new_lock, diff, changed)
+    off = tuple((k, ".".join(key)) for k, key in spec.services.off().items())
+    return Plan(spec.cloud, subnet, hosts, new_lock, diff, changed, off)
 
 
 def _lock_fields(lock: Lock) -> tuple[Any, ...]:
@@ -393,9 +396,14 @@ def _wanted(spec: CloudSpec) -> dict[str, tuple[int | None, tuple[str, ...]]]:
         wanted["tahoe_introducer"] = (s.tahoe.introducers, ("services", "tahoe", "introducers"))
         storage = None if s.tahoe.storage == "all" else s.tahoe.storage
         wanted["tahoe_storage"] = (storage, ("services", "tahoe", "storage"))
-    if s.caracaldb:
+    off = s.off()  # supplied software not given: said by note_spec, placed nowhere
+    if s.caracaldb and "caracaldb" not in off:
         wanted["caracaldb"] = (s.caracaldb.nodes, ("services", "caracaldb", "nodes"))
-    if s.peerstreamer:
+        if s.caracaldb.api:
+            wanted["caracaldb_api"] = (1, ("services", "caracaldb", "api"))  # on a caracaldb node: _place
+    if s.gvod and "gvod" not in off:
+        wanted["gvod"] = (s.gvod.boxes, ("services", "gvod", "boxes"))
+    if s.peerstreamer and "peerstreamer" not in off:
         wanted["peerstreamer"] = (None, ("services", "peerstreamer"))
         wanted["peerstreamer_source"] = (s.peerstreamer.sources, ("services", "peerstreamer", "sources"))
     if s.dns:
@@ -451,6 +459,11 @@ def _place(spec: CloudSpec, by_name: dict[str, Node], slots: dict[str, _Slot]) -
     for group, (count, _key) in wanted.items():
         if count is None:
             members[group] = None
+            continue
+        if group == "caracaldb_api":
+            # The REST API asks the servers of its own box first: one of the caracaldb nodes.
+            nodes = [n for n in by_ip if n in (members.get("caracaldb") or set())]
+            members[group] = {next((n for n in nodes if group in slots[n].services), nodes[0])}
             continue
         partner = APART.get(group)
         if partner in members:

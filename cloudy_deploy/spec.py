@@ -2,6 +2,7 @@
 
 import difflib
 import gc
+import hashlib
 import re
 import reprlib
 import types
@@ -154,20 +155,85 @@ class Tahoe(_Model):
         raise ValueError(f"{value!r}: write `all` or a number of boxes (1 or more)")
 
 
+class Artifact(_Model):
+    """Software the admin supplies (it is in no registry reachable here): a file beside cloudy.yml or
+    a URL, with its sha256. The cloud's repository fetches it once; every box checks the hash."""
+
+    src: str | None = None  # a file on the controller, relative to cloudy.yml's folder
+    url: str | None = None  # or an http(s) URL the repository box fetches
+    sha256: str
+
+    @field_validator("src", mode="before")
+    @classmethod
+    def _src(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and file_path_ok(value) and "://" not in value):
+            return value
+        raise ValueError(
+            f"{short(value)} is not a file path: give e.g. src: files/streamer (from cloudy.yml's folder)"
+        )
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _url(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and is_url(value)):
+            return value
+        raise ValueError(f"{short(value)} is not an http(s) URL: give e.g. url: https://example.org/streamer")
+
+    @field_validator("sha256", mode="before")
+    @classmethod
+    def _sha256(cls, value: Any) -> Any:
+        if isinstance(value, str) and re.fullmatch(r"[0-9a-fA-F]{64}", value.strip()):
+            return value.strip().lower()
+        raise ValueError(f"{short(value)} is not a sha256: write its 64 hex digits (`sha256sum FILE`)")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> "Artifact":
+        if (self.src is None) == (self.url is None):
+            raise ValueError("give the file as src: PATH or url: URL, one of them, with its sha256")
+        return self
+
+    @property
+    def name(self) -> str:
+        """The file's name in the repository's store: the last part of its path or URL."""
+        last = (self.src or (self.url or "").split("?", 1)[0].rstrip("/")).rsplit("/", 1)[-1]
+        clean = re.sub(r"[^A-Za-z0-9._+-]+", "-", last).strip(".-")[:128]
+        return clean or f"artifact-{self.sha256[:12]}"
+
+    def as_var(self) -> dict[str, str]:
+        """What the roles take (repository's tasks_from: artifact, without dest)."""
+        where = {"src": self.src} if self.src is not None else {"url": str(self.url)}
+        return {"name": self.name, "sha256": self.sha256, **where}
+
+
+_ARTIFACT_HOW = "{src: FILE or url: URL, sha256: HEX}"
+
+
 class CaracalDB(_Model):
+    """CaracalDB's servers; its REST API and web UI on the first of them when `api` is given."""
+
     nodes: int = 3
+    artifact: Artifact | None = None  # the server's jar
+    api: Artifact | None = None  # the REST API's jar (the web UI comes with it)
 
     @field_validator("nodes", mode="before")
     @classmethod
-    def _three_or_more(cls, value: Any) -> Any:
-        # CaracalDB replicates every key over 3 boxes: fewer cannot form a replication group.
-        if type(value) is int and value >= 3:
+    def _count(cls, value: Any) -> Any:
+        # caracal.bootThreshold is the number of nodes: a single node boots alone.
+        if type(value) is int and value >= 1:
             return value
-        raise ValueError(f"{value!r}: CaracalDB needs at least 3 boxes: write nodes: 3 or more")
+        raise ValueError(f"{value!r}: write a number of CaracalDB nodes, 1 or more (e.g. nodes: 3)")
 
 
 class PeerStreamer(_Model):
     sources: int = Field(1, ge=1)
+    artifact: Artifact | None = None  # the streamer binary (streamer-udp-grapes-static)
+
+
+class GVoD(_Model):
+    """GVoD (video on demand); it keeps its overlay in the cloud's CaracalDB."""
+
+    boxes: int = Field(1, ge=1)
+    artifact: Artifact | None = None  # its jar
 
 
 # A DNS zone: labels of letters, digits, '-' and '_' (DNS-SD's own labels), at most 253 characters.
@@ -370,8 +436,22 @@ class Repository(_Model):
 # The keys of `services:` that have a role. The plan refuses the others rather than place them and
 # deploy nothing: the change that adds a role adds its name here.
 WITH_ROLES = frozenset(
-    {"avahi", "tahoe", "dns", "webui", "proxy3", "snpservices", "dnsservices", "repository"}
+    {
+        "avahi",
+        "tahoe",
+        "dns",
+        "webui",
+        "proxy3",
+        "snpservices",
+        "dnsservices",
+        "repository",
+        "peerstreamer",
+        "caracaldb",
+        "gvod",
+    }
 )
+# Services whose software the admin supplies (spec key `artifact`): off, and said so, without it.
+SUPPLIED = ("peerstreamer", "caracaldb", "gvod")
 
 
 class Services(_Model):
@@ -382,6 +462,7 @@ class Services(_Model):
     tahoe: Tahoe | None = None
     caracaldb: CaracalDB | None = None
     peerstreamer: PeerStreamer | None = None
+    gvod: GVoD | None = None
     dns: Dns | None = None
     proxy3: Proxy3 | None = None
     snpservices: SnpServices | None = None
@@ -394,14 +475,42 @@ class Services(_Model):
         if self.dns is not None and self.avahi == "none":
             raise ValueError("dns publishes what Avahi announces: set avahi: all, or remove dns")
         # The guifi services' roles announce them through the avahi role.
-        for key in GUIFI_SERVICES:
+        for key in (*GUIFI_SERVICES, *SUPPLIED):
             if getattr(self, key) is not None and self.avahi == "none":
                 raise ValueError(f"{key} is announced through Avahi: set avahi: all, or remove {key}")
+        if self.gvod is not None and self.caracaldb is None:
+            raise ValueError(
+                "gvod keeps its overlay in CaracalDB: add caracaldb (with its artifact), or remove gvod"
+            )
         return self
 
+    def off(self) -> dict[str, tuple[str, ...]]:
+        """Supplied services the spec names but cannot run: service -> the spec key to set."""
+        out: dict[str, tuple[str, ...]] = {}
+        for key in SUPPLIED:
+            model = getattr(self, key)
+            if model is not None and model.artifact is None:
+                out[key] = ("services", key, "artifact")
+        if self.gvod is not None and "caracaldb" in out and "gvod" not in out:
+            out["gvod"] = ("services", "caracaldb", "artifact")
+        return out
+
+    def artifacts(self) -> dict[str, dict[str, str]]:
+        """`cloudy_artifacts` for the inventory: the supplied software of the services that run."""
+        off = self.off()
+        out: dict[str, dict[str, str]] = {}
+        for key in SUPPLIED:
+            model = getattr(self, key)
+            if model is not None and key not in off:
+                out[key] = model.artifact.as_var()
+        if self.caracaldb is not None and "caracaldb" not in off and self.caracaldb.api is not None:
+            out["caracaldb_api"] = self.caracaldb.api.as_var()
+        return out
+
     def placed(self) -> list[str]:
-        """The keys that place a service on some box."""
-        return [k for k in type(self).model_fields if getattr(self, k) not in (None, "none")]
+        """The keys that place a service on some box (a supplied one only with its software)."""
+        off = self.off()
+        return [k for k in type(self).model_fields if getattr(self, k) not in (None, "none") and k not in off]
 
 
 class CloudSpec(_Model):
@@ -429,6 +538,22 @@ class CloudSpec(_Model):
                 f" {', '.join(sorted(KERNEL_NAMES))} for itself): pick another, e.g. cloud: gcodis"
             )
         return value
+
+    def off_lines(self) -> list[str]:
+        """One line per supplied service the spec names but cannot run: what, and the setting."""
+        lines = []
+        for key, setting in self.services.off().items():
+            if setting[1] == key:
+                lines.append(
+                    f"{self.where('services', key)}: {key} is off: its software is not given: set"
+                    f" services.{key}.artifact: {_ARTIFACT_HOW} (it is in no registry reachable here)"
+                )
+            else:
+                lines.append(
+                    f"{self.where('services', key)}: {key} is off: it needs CaracalDB, which is off: set"
+                    f" services.caracaldb.artifact: {_ARTIFACT_HOW}"
+                )
+        return lines
 
     def where(self, *loc: str | int) -> str:
         """`cloudy.yml:LINE: a.b` for error messages; without a file, just the key."""
@@ -670,6 +795,7 @@ def load(path: Path) -> CloudSpec:
             update={"ssh": spec.ssh.model_copy(update={"private_key": str(path.parent.absolute() / key)})}
         )
     spec = _resolve_files(spec, path, located)
+    spec = _resolve_artifacts(spec, path, located)
     spec._origin = located
     return spec
 
@@ -699,5 +825,46 @@ def _resolve_files(spec: CloudSpec, path: Path, located: Located) -> CloudSpec:
         except OSError as exc:
             raise BadInput(f"{where}: {file}: cannot read it ({exc.strerror}): fix its permissions") from None
         model = model.model_copy(update={key: str(file)})
+        services = services.model_copy(update={service: model})
+    return spec.model_copy(update={"services": services})
+
+
+# Spec keys that hold an Artifact: (service, key).
+ARTIFACT_KEYS = (
+    ("peerstreamer", "artifact"),
+    ("caracaldb", "artifact"),
+    ("caracaldb", "api"),
+    ("gvod", "artifact"),
+)
+
+
+def _resolve_artifacts(spec: CloudSpec, path: Path, located: Located) -> CloudSpec:
+    """Artifacts given as files: absolute paths from cloudy.yml's folder, the file there and with the
+    sha256 the spec says (BadInput otherwise, before anything runs). URLs are checked by the boxes."""
+    services = spec.services
+    for service, key in ARTIFACT_KEYS:
+        model = getattr(services, service)
+        artifact = getattr(model, key) if model is not None else None
+        if artifact is None or artifact.src is None:
+            continue
+        file = Path(artifact.src).expanduser()
+        file = file if file.is_absolute() else path.parent.absolute() / file
+        where = f"{path}:{located.line(('services', service, key, 'src'))}: services.{service}.{key}.src"
+        try:
+            with file.open("rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        except (FileNotFoundError, IsADirectoryError):
+            digest = None
+        except OSError as exc:
+            raise BadInput(f"{where}: {file}: cannot read it ({exc.strerror}): fix its permissions") from None
+        if digest is None:
+            raise BadInput(
+                f"{where}: {file}: no such file: fix the path (from {path.name}'s folder) or give url:"
+            )
+        if digest != artifact.sha256:
+            raise BadInput(
+                f"{where}: {file} has sha256 {digest}, not {artifact.sha256}: fix the sha256 or the file"
+            )
+        model = model.model_copy(update={key: artifact.model_copy(update={"src": str(file)})})
         services = services.model_copy(update={service: model})
     return spec.model_copy(update={"services": services})

@@ -47,6 +47,7 @@ def bar(total: int, label: str) -> Progress:
 
 
 _NOTED: set[Path] = set()
+_OFF_SAID: set[Path] = set()  # clouds whose off services were said (once per command)
 
 
 def note_spec(project: proj.Project, found: MergeResult | None = None) -> None:
@@ -61,6 +62,10 @@ def note_spec(project: proj.Project, found: MergeResult | None = None) -> None:
         )
     for note in found.notes if found else ():
         say(note)
+    if project.home not in _OFF_SAID:
+        _OFF_SAID.add(project.home)
+        for line in project.spec.off_lines():
+            say(line)
 
 
 def discovered(

@@ -1,10 +1,12 @@
 """Honest state through `cloudy` as a user runs it: which spec and which folder a command uses, and
 services that no role deploys."""
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cloudy_deploy.scaffold import template
 from tests.conftest import run_cloudy
@@ -93,28 +95,79 @@ def test_the_subcommands_home_wins_over_the_global_one(project, tmp_path):
     assert json.loads(result.stdout)["cloud"] == "gcodis"
 
 
-ROLELESS = [
-    ("  caracaldb: {nodes: 3}\n", "services.caracaldb: no role deploys caracaldb yet", "remove"),
-    ("  peerstreamer: {sources: 1}\n", "services.peerstreamer: no role deploys peerstreamer", "remove"),
+OFF = [
+    (
+        "  caracaldb: {nodes: 1}\n",
+        "caracaldb",
+        "services.caracaldb: caracaldb is off: its software is not given",
+    ),
+    ("  peerstreamer: {sources: 1}\n", "peerstreamer", "services.peerstreamer: peerstreamer is off"),
 ]
 
 
-CASES = [(["plan", "--dry-run"], *ROLELESS[1])] + [
-    (command, *ROLELESS[0])
-    for command in (["plan"], ["inventory"], ["deploy"], ["deploy", "--check"], ["status"], ["services"])
-]
-
-
-@pytest.mark.parametrize(("command", "service", "fragment", "fix"), CASES)
-def test_a_service_without_a_role_is_refused_by_every_command_that_plans(
-    project, command, service, fragment, fix
+@pytest.mark.parametrize("command", [["plan", "--dry-run"], ["plan", "--json"], ["inventory"]])
+@pytest.mark.parametrize(("service", "group", "fragment"), OFF)
+def test_a_supplied_service_without_its_software_is_off_in_one_line(
+    project, command, service, group, fragment
 ):
     (project / "cloudy.yml").write_text(
         f"cloud: gcodis\nsources:\n  - static: nodes.yml\nservices:\n  avahi: all\n{service}"
     )
-    line = refused(run_cloudy(*command, home=project), f"cloudy.yml:6: {fragment}")
-    assert fix in line
-    assert sorted(p.name for p in project.iterdir()) == ["cloudy.yml", "nodes.yml"]
+    result = run_cloudy(*command, home=project)
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stderr.splitlines() if " is off: " in line]
+    assert len(said) == 1 and f"cloudy.yml:6: {fragment}" in said[0], result.stderr
+    assert f"services.{group}.artifact: {{src: FILE or url: URL, sha256: HEX}}" in said[0]
+    if command == ["plan", "--json"]:
+        planned = json.loads(result.stdout)
+        assert planned["off"] == {group: f"services.{group}.artifact"}
+        assert all(group not in h["services"] for h in planned["hosts"])
+    if command == ["inventory"]:
+        hosts = yaml.safe_load((project / ".cloudy" / "inventory" / "hosts.yml").read_text())
+        assert not hosts["all"]["children"][group].get("hosts")
+        assert not (project / ".cloudy" / "inventory" / "group_vars" / "all" / "artifacts.yml").exists()
+
+
+def test_a_supplied_service_with_its_software_is_placed(project):
+    standin = project / "streamer"
+    standin.write_bytes(b"stand-in\n")
+    digest = hashlib.sha256(b"stand-in\n").hexdigest()
+    (project / "cloudy.yml").write_text(
+        "cloud: gcodis\nsources:\n  - static: nodes.yml\nservices:\n  avahi: all\n"
+        f"  peerstreamer: {{artifact: {{src: streamer, sha256: {digest.upper()}}}}}\n"
+    )
+    result = run_cloudy("inventory", home=project)
+    assert result.returncode == 0, result.stderr
+    assert " is off: " not in result.stderr
+    artifacts = yaml.safe_load(
+        (project / ".cloudy" / "inventory" / "group_vars" / "all" / "artifacts.yml").read_text()
+    )
+    assert artifacts == {
+        "cloudy_artifacts": {"peerstreamer": {"name": "streamer", "sha256": digest, "src": str(standin)}}
+    }
+
+
+@pytest.mark.parametrize(
+    ("artifact", "fragment"),
+    [
+        ("{src: streamer, sha256: " + "ab" * 32 + "}", "streamer has sha256 "),
+        ("{src: nothere, sha256: " + "ab" * 32 + "}", "nothere: no such file"),
+        ("{src: streamer, sha256: abc}", "'abc' is not a sha256"),
+        (
+            "{src: streamer, url: 'https://x.org/s', sha256: " + "ab" * 32 + "}",
+            "src: PATH or url: URL, one of them",
+        ),
+        ("{url: 'ftp:/x', sha256: " + "ab" * 32 + "}", "is not an http(s) URL"),
+    ],
+)
+def test_a_bad_artifact_is_refused_in_one_line(project, artifact, fragment):
+    (project / "streamer").write_bytes(b"stand-in\n")
+    (project / "cloudy.yml").write_text(
+        "cloud: gcodis\nsources:\n  - static: nodes.yml\nservices:\n  avahi: all\n"
+        f"  peerstreamer:\n    artifact: {artifact}\n"
+    )
+    refused(run_cloudy("inventory", home=project), fragment)
+    assert not (project / ".cloudy" / "inventory").exists()
 
 
 def test_webui_and_services_with_roles_plan(project):
@@ -135,8 +188,6 @@ def test_the_init_template_plans_and_offers_roleless_services_only_as_comments(h
     assert result.returncode == 0, result.stderr
     assert {tuple(h["services"]) for h in json.loads(result.stdout)["hosts"]} == {("avahi", "webui")}
     text = template("cloudy.yml")
-    tail = text[text.index("Not yet available") :]
-    for name in ("caracaldb", "peerstreamer"):
-        assert f"\n  {name}:" not in text  # never active
-    for name in ("caracaldb", "peerstreamer"):
-        assert f"# {name}:" in tail
+    for name in ("caracaldb", "peerstreamer", "gvod"):
+        assert f"\n  {name}:" not in text  # never active: their software is the admin's
+        assert f"  # {name}:" in text

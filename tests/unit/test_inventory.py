@@ -20,7 +20,10 @@ REPO = Path(__file__).resolve().parents[2]
 SPEC = CloudSpec(
     cloud="gcodis",
     ssh={"user": "admin", "private_key": "/keys/id"},
-    services={"tahoe": {"shares": {"needed": 1, "happy": 2, "total": 3}}, "peerstreamer": {"sources": 1}},
+    services={
+        "tahoe": {"shares": {"needed": 1, "happy": 2, "total": 3}},
+        "peerstreamer": {"sources": 1, "artifact": {"url": "https://example.org/s", "sha256": "ab" * 32}},
+    },
 )
 NODES = [
     Node(name="lab-1", address="172.29.0.2", ssh_private_key="/k/id", ssh_known_hosts="/k/known hosts"),
@@ -67,8 +70,8 @@ def test_host_vars_check_host_keys_strictly():
 
 def test_files_are_hosts_and_one_group_vars_file_per_component():
     assert sorted(render()) == [
+        "group_vars/all/artifacts.yml",
         "group_vars/all/cloudy.yml",
-        "group_vars/all/peerstreamer.yml",
         "group_vars/all/tahoe.yml",
         "group_vars/all/tinc.yml",
         "hosts.yml",
@@ -124,6 +127,8 @@ def test_groups_list_every_contract_group():
         "tahoe_introducer",
         "tahoe_storage",
         "caracaldb",
+        "caracaldb_api",
+        "gvod",
         "peerstreamer",
         "peerstreamer_source",
         "dns",

@@ -172,11 +172,12 @@ def test_plugin_documentation_is_valid_yaml():
     assert doc["options"]["plugin"]["choices"] == ["clommunity.cloudy.cloudy", "cloudy"]
 
 
-def test_plugin_refuses_a_service_without_a_role(project):
-    (project / "cloudy.yml").write_text(SPEC + "  caracaldb: {nodes: 3}\n")
+def test_plugin_leaves_a_supplied_service_off_without_its_software(project):
+    (project / "cloudy.yml").write_text(SPEC + "  caracaldb: {nodes: 1}\n")
     result = ansible_inventory(project / "cloudy.yml", project)
-    assert result.returncode != 0
-    assert "cloudy.yml:10: services.caracaldb: no role deploys caracaldb yet" in result.stderr
+    assert result.returncode == 0, result.stderr
+    assert "cloudy.yml:10: services.caracaldb: caracaldb is off: its software is not given" in result.stderr
+    assert not json.loads(result.stdout).get("caracaldb", {}).get("hosts")
 
 
 def test_keys_from_the_credential_leave_out_key_files_but_keep_host_key_checking(project):

@@ -166,7 +166,7 @@ BAD = [
     ),
     (
         "unknown-service",
-        edit("services: [avahi, webui]", "services: [avahi, gvod]"),
+        edit("services: [avahi, webui]", "services: [avahi, hadoop]"),
         ":6: nodes.box2.services",
         "'avahi'",
     ),

@@ -17,7 +17,14 @@ from cloudy_deploy.spec import CloudSpec
 # The placement of every service, those whose roles are still to come included (caracaldb...).
 pytestmark = pytest.mark.usefixtures("roles_for_every_service")
 
-SERVICES = {"tahoe": {"introducers": 1, "shares": {"needed": 1, "happy": 2, "total": 3}}, "peerstreamer": {}}
+ART = {
+    "url": "https://example.org/x.bin",
+    "sha256": "ab" * 32,
+}  # supplied software: a service without it is off
+SERVICES = {
+    "tahoe": {"introducers": 1, "shares": {"needed": 1, "happy": 2, "total": 3}},
+    "peerstreamer": {"artifact": ART},
+}
 
 
 def boxes(*names: str, net: str = "10.1.2") -> list[Node]:
@@ -87,7 +94,7 @@ def test_replan_with_nothing_changed_changes_nothing():
 
 
 def test_adding_nodes_moves_nothing():
-    s = spec(services={**SERVICES, "caracaldb": {}})
+    s = spec(services={**SERVICES, "caracaldb": {"artifact": ART}})
     p = make_plan(boxes("m", "n", "o"), s, None)
     grown = replan(p, boxes("m", "n", "o", "a", "b"), s)
     assert {k: v for k, v in ips(grown).items() if k in "mno"} == ips(p)
@@ -271,9 +278,9 @@ BAD = {
         "the plan needs 6 (1 kept for removed nodes",
         "--reclaim",
     ),
-    "caracaldb-under-3": (
+    "caracaldb-over-nodes": (
         boxes("a", "b"),
-        spec(services={"caracaldb": {"nodes": 3}}),
+        spec(services={"caracaldb": {"nodes": 3, "artifact": ART}}),
         None,
         "services.caracaldb.nodes: caracaldb needs at least 3 nodes, the plan has 2",
         "add nodes",
@@ -301,7 +308,7 @@ BAD = {
     ),
     "peerstreamer-sources-over-nodes": (
         boxes("a"),
-        spec(services={"peerstreamer": {"sources": 2}}),
+        spec(services={"peerstreamer": {"sources": 2, "artifact": ART}}),
         None,
         "services.peerstreamer.sources: 2 peerstreamer_source boxes",
         "lower it",
@@ -341,7 +348,10 @@ def test_plan_errors_name_the_line_of_a_loaded_spec(tmp_path):
     from cloudy_deploy.spec import load
 
     path = tmp_path / "cloudy.yml"
-    path.write_text("cloud: gcodis\nservices:\n  caracaldb:\n    nodes: 3\n")
+    path.write_text(
+        "cloud: gcodis\nservices:\n  caracaldb:\n    nodes: 3\n"
+        f"    artifact: {{url: 'https://x.org/c', sha256: {'ab' * 32}}}\n"
+    )
     with pytest.raises(BadInput, match=r"cloudy\.yml:4: services\.caracaldb\.nodes: caracaldb needs"):
         make_plan(boxes("a", "b"), load(path), None)
 
@@ -354,3 +364,36 @@ def test_a_lock_made_in_code_is_checked_too():
     bad = HELD.model_copy(update={"nodes": {**HELD.nodes, "b": HELD.nodes["box-1"]}})
     with pytest.raises(BadInput, match=r"cloudy\.lock: nodes\.box-1\.overlay_ip: 10\.99\.0\.3 is also b's"):
         make_plan(boxes("b"), spec(), bad)
+
+
+def test_caracaldb_api_sits_on_a_caracaldb_node_and_gvod_is_counted():
+    s = spec(services={"caracaldb": {"nodes": 2, "artifact": ART, "api": ART}, "gvod": {"artifact": ART}})
+    p = make_plan(boxes("a", "b", "c"), s, None)
+    assert holders(p, "caracaldb") == ["a", "b"] and holders(p, "caracaldb_api") == ["a"]
+    assert holders(p, "gvod") == ["a"] and p.off == ()
+    # The lock keeps the API where it was when its box stays a caracaldb node.
+    text = lock.dumps(p.lock).replace(
+        "services: [avahi, caracaldb, caracaldb_api, gvod]", "services: [avahi, caracaldb, gvod]"
+    )
+    text = text.replace("services: [avahi, caracaldb]", "services: [avahi, caracaldb, caracaldb_api]", 1)
+    again = make_plan(boxes("a", "b", "c"), s, lock.Lock.model_validate(yaml.safe_load(text)))
+    assert holders(again, "caracaldb_api") == ["b"]
+
+
+def test_supplied_services_without_their_software_are_off_and_placed_nowhere():
+    s = spec(services={"caracaldb": {"nodes": 1, "api": ART}, "gvod": {"artifact": ART}, "peerstreamer": {}})
+    p = make_plan(boxes("a", "b"), s, None)
+    assert dict(p.off) == {
+        "caracaldb": "services.caracaldb.artifact",
+        "gvod": "services.caracaldb.artifact",  # off with the CaracalDB it needs
+        "peerstreamer": "services.peerstreamer.artifact",
+    }
+    assert all(h.services == ("avahi",) for h in p.hosts)
+    assert s.services.artifacts() == {}
+    lines = s.off_lines()
+    assert len(lines) == 3 and "gvod is off: it needs CaracalDB, which is off" in lines[2]
+
+
+def test_gvod_without_caracaldb_is_refused():
+    with pytest.raises(ValueError, match="gvod keeps its overlay in CaracalDB: add caracaldb"):
+        spec(services={"gvod": {"artifact": ART}})

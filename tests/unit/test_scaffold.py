@@ -1,3 +1,4 @@
+import hashlib
 import re
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def uncomment_services(text: str) -> str:
         head
         + mark
         + re.sub(
-            r"^  # (?=tahoe|caracaldb|peerstreamer|proxy3|snpservices|dnsservices|  )",
+            r"^  # (?=tahoe|caracaldb|peerstreamer|gvod|proxy3|snpservices|dnsservices|  )",
             "  ",
             block,
             flags=re.MULTILINE,
@@ -44,11 +45,18 @@ def uncomment_services(text: str) -> str:
 
 def test_the_commented_services_are_valid_once_uncommented(tmp_path):
     path = tmp_path / "cloudy.yml"
-    path.write_text(uncomment_services(scaffold.template("cloudy.yml")))
+    digest = hashlib.sha256(b"").hexdigest()  # the supplied software: empty stand-ins
+    path.write_text(
+        uncomment_services(scaffold.template("cloudy.yml")).replace("sha256: ...", f"sha256: {digest}")
+    )
     for name in ("federation.txt", "zone-2525.cnml", "domains.cnml"):  # the files the guifi services name
+        (tmp_path / name).write_text("")
+    for name in ("streamer-udp-grapes-static", "caracaldb-server.jar", "caracaldb-api.jar"):
         (tmp_path / name).write_text("")
     loaded = spec.load(path)
     assert loaded.services.tahoe and loaded.services.caracaldb and loaded.services.peerstreamer
+    assert loaded.services.gvod and not loaded.services.off()
+    assert sorted(loaded.services.artifacts()) == ["caracaldb", "caracaldb_api", "gvod", "peerstreamer"]
     s = loaded.services
     assert s.proxy3 and s.proxy3.node_id == 1234 and s.proxy3.federation == str(tmp_path / "federation.txt")
     assert s.snpservices and s.dnsservices and s.dnsservices.cnml == str(tmp_path / "zone-2525.cnml")

@@ -109,7 +109,12 @@ BAD = [
     ("empty-file", "", ":1:", "mapping"),
     ("unknown-top-key", "cloud: a\nclod: b\n", ":2: clod: unknown key", "did you mean cloud"),
     ("unknown-nested-key", "cloud: a\noverlay:\n  sbnet: 10.0.0.0/8\n", ":3: overlay.sbnet", "subnet"),
-    ("unknown-service", "cloud: a\nservices:\n  tahoe: {}\n  gvod: all\n", ":4: services.gvod", "keys here"),
+    (
+        "unknown-service",
+        "cloud: a\nservices:\n  tahoe: {}\n  hadoop: {}\n",
+        ":4: services.hadoop",
+        "keys here",
+    ),
     (
         "unknown-deep-key",
         "cloud: a\nservices:\n  tahoe:\n    shares: {k: 1}\n",
@@ -153,10 +158,10 @@ BAD = [
         "500M, 1G",
     ),
     (
-        "caracaldb-under-3",
-        "cloud: a\nservices:\n  caracaldb: {nodes: 2}\n",
+        "caracaldb-under-1",
+        "cloud: a\nservices:\n  caracaldb: {nodes: 0}\n",
         ":3: services.caracaldb.nodes",
-        "3 or more",
+        "1 or more",
     ),
     ("avahi-bad-value", "cloud: a\nservices: {avahi: some}\n", ":2: services.avahi", "'all' or 'none'"),
     ("duplicate-key", "cloud: a\noverlay: {}\ncloud: b\n", ":3: cloud: the key appears twice", "keep one"),

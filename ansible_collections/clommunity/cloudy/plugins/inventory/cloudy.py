@@ -99,6 +99,8 @@ class InventoryModule(BaseInventoryPlugin):
             raise AnsibleParserError(str(exc)) from exc
         for note in found.notes:
             self.display.v(f"cloudy: {note}")
+        for line in the_spec.off_lines():
+            self.display.warning(f"cloudy: {line}")
         if the_plan.lock_changed:
             d = the_plan.diff
             self.display.warning(
