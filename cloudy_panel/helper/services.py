@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cloudy_panel.helper.args import Choice, Values
+from cloudy_panel.helper.artifacts import catalog, spec_key
 from cloudy_panel.helper.context import Context
 from cloudy_panel.helper.registry import verb
 from cloudy_panel.helper.system import dpkg_busy
@@ -167,6 +168,15 @@ def apply_role(ctx: Context, service: Service, values: dict[str, Any]) -> str:
     if dpkg_busy(ctx):
         raise HelperError(BUSY, "apt, dpkg or another job is running; try again when it is done")
     groups, role_vars = plan(values)
+    offered = catalog(ctx.artifacts_file)
+    for key in service.artifacts:
+        if key not in offered:
+            raise HelperError(
+                FAILED,
+                f"this cloud offers no {service.name} software yet: its admin gives it in cloudy.yml"
+                f" ({spec_key(key)}) and deploys",
+            )
+        role_vars[f"{key}_artifact"] = offered[key]
     host = {
         "ansible_connection": "local",
         "ansible_python_interpreter": "/usr/bin/python3",
