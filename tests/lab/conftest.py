@@ -54,7 +54,10 @@ def cloud(tmp_path_factory, docker_client):
     home = tmp_path_factory.mktemp("cloud") / "project"
     home.mkdir()
     lab, name = "t" + uuid.uuid4().hex[:8], "shared"
-    (home / "cloudy.yml").write_text(f"cloud: {name}\nsources:\n  - lab: {lab}\n")
+    # PeerStreamer without its software: off, said once, and deployed nowhere (test_deploy checks).
+    (home / "cloudy.yml").write_text(
+        f"cloud: {name}\nsources:\n  - lab: {lab}\nservices:\n  peerstreamer: {{sources: 1}}\n"
+    )
     try:
         up = run_cloudy("up", "--nodes", "3", home=home)
         assert up.returncode == 0, up.stderr[-3000:]

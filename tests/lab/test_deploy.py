@@ -37,6 +37,24 @@ def test_deploy_unreachable_retry_check_json_status(cloud, docker_client):
     first = deploy(home, lab)
     assert first.returncode == 0, first.stderr[-3000:]
     assert sorted(last_run(home).hosts) == boxes
+    # The shared spec names PeerStreamer without its software: one line from `up` and from the
+    # deploy, and nothing of it on any box.
+    for said in (cloud.up.stderr, first.stderr):
+        off = [line for line in said.splitlines() if " is off: " in line]
+        assert (
+            len(off) == 1
+            and "services.peerstreamer: peerstreamer is off: its software is not given" in off[0]
+        )
+        assert "set services.peerstreamer.artifact: {src: FILE or url: URL, sha256: HEX}" in off[0]
+    for box in range(1, 4):
+        found = docker_client.containers.get(naming.container_name(lab, box)).exec_run(
+            [
+                "sh",
+                "-c",
+                "ls -d /opt/peerstreamer /etc/peerstreamer /etc/systemd/system/peerstreamer* 2>/dev/null",
+            ]
+        )
+        assert found.output == b"", found.output
 
     # A box whose sshd is gone (daemon and live sessions): unreachable, the others go on.
     sick = docker_client.containers.get(naming.container_name(lab, 2))
