@@ -71,6 +71,17 @@ ensure_chromium() {
     chromium chromium-driver >/dev/null
 }
 
+# ensure_javac: Debian's JDK, with which molecule `apps` builds its stand-in jars (CaracalDB, GVoD).
+ensure_javac() {
+  command -v javac >/dev/null && command -v jar >/dev/null && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    die "molecule apps builds its stand-in jars with javac: sudo apt-get install openjdk-17-jdk-headless"
+  fi
+  note "installing openjdk-17-jdk-headless from Debian (molecule apps builds its stand-in jars)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    openjdk-17-jdk-headless >/dev/null
+}
+
 # ensure_debian_panel_stack: the panel's Python packages as the boxes get them (Debian 12), so the
 # panel's unit tests also run on Flask 2.2 / Flask-Babel 2.0, not only on the venv's newer ones.
 ensure_debian_panel_stack() {

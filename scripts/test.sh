@@ -32,6 +32,9 @@ if [ "$tier" = all ] || [ "$tier" = unit ]; then
   /usr/bin/python3 -m pytest -p no:cacheprovider -o addopts="" tests/unit/test_panel_web.py \
     tests/unit/test_panel_web_parts.py tests/unit/test_panel_web_i18n.py tests/unit/test_panel_web_contract.py
 fi
+if [ "$tier" = all ] || [ "$tier" = molecule ]; then
+  ensure_javac
+fi
 if [ "$tier" = all ] || [ "$tier" = lab ] || [ "$tier" = molecule ]; then
   ensure_docker
   CLOUDY_NODE_IMAGE=$(cloudy lab image)
