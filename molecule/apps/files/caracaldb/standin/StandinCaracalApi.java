@@ -50,6 +50,7 @@ public final class StandinCaracalApi {
     static void send(HttpExchange ex, int code, String type, String body) throws java.io.IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", type);
+        ex.getResponseHeaders().set("Access-Control-Allow-Origin", "*");  // as the real API's cors = "*"
         ex.sendResponseHeaders(code, bytes.length == 0 ? -1 : bytes.length);
         if (bytes.length > 0) ex.getResponseBody().write(bytes);
         ex.close();
@@ -70,7 +71,11 @@ public final class StandinCaracalApi {
             String method = ex.getRequestMethod();
             String[] p = ex.getRequestURI().getRawPath().replaceAll("^/+", "").split("/", -1);
             for (int i = 0; i < p.length; i++) p[i] = URLDecoder.decode(p[i], StandardCharsets.UTF_8);
-            if (p.length == 1 && p[0].equals("system") && method.equals("GET")) {
+            if (method.equals("OPTIONS")) {
+                ex.getResponseHeaders().set("Access-Control-Allow-Methods", "GET, PUT, POST, DELETE");
+                ex.getResponseHeaders().set("Access-Control-Allow-Headers", "Content-Type");
+                send(ex, 204, "text/plain", "");
+            } else if (p.length == 1 && p[0].equals("system") && method.equals("GET")) {
                 Map<String, String> sys = new TreeMap<>(Map.of("standin", "true", "bootstrap", bootHost + ":" + bootPort,
                         "client", client, "server", askServer(bootHost, bootPort)));
                 send(ex, 200, "application/json", object(sys));
