@@ -132,3 +132,8 @@ def test_gvod_settings_install_it(admin):
     assert 'data-state="not-installed"' in page and "form-settings" in page
     run_job(admin, admin.post(f"{path}/configure/settings", GVOD, token_from=path))
     assert admin.helper.config["gvod"] == {"form": "settings", **GVOD}
+
+
+def test_both_are_in_the_clommunity_menu(admin):
+    page = admin.get("/clommunity/").get_data(as_text=True)
+    assert "CaracalDB" in page and "GVoD" in page
