@@ -78,9 +78,22 @@ def dnsservices_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]
 
 # How each role is applied from the panel: a service whose role has no plan here cannot be installed.
 # The sources are URLs only: a path would be read on this box, as root.
+def caracaldb_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """Install: a CaracalDB of its own here (bootstrap, REST API, web UI); join: a node of another's."""
+    if values.get("form") == "join":
+        return ["caracaldb"], {"caracaldb_bootstrap": values["bootstrap"]}
+    return ["caracaldb", "caracaldb_api"], {}
+
+
+def gvod_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    return ["gvod"], {"gvod_library": values["library"], "gvod_caracal_address": values["caracal"]}
+
+
 PLANS: dict[str, Plan] = {
     "tahoe": tahoe_plan,
     "proxy3": proxy3_plan,
+    "caracaldb": caracaldb_plan,
+    "gvod": gvod_plan,
     "snpservices": snpservices_plan,
     "dnsservices": dnsservices_plan,
 }
