@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+# Inventory groups whose role runs supplied software: the catalog's key is the group's name.
+SUPPLIED = ("peerstreamer", "caracaldb", "caracaldb_api", "gvod")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _URL = re.compile(r"http://[0-9.]{7,15}:[0-9]{1,5}/artifacts/[0-9a-f]{64}/[A-Za-z0-9._+-]{1,128}")

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cloudy_panel.helper.args import Choice, Values
-from cloudy_panel.helper.artifacts import catalog, spec_key
+from cloudy_panel.helper.artifacts import SUPPLIED, catalog, spec_key
 from cloudy_panel.helper.context import Context
 from cloudy_panel.helper.registry import verb
 from cloudy_panel.helper.system import dpkg_busy
@@ -182,7 +182,7 @@ def apply_role(ctx: Context, service: Service, values: dict[str, Any]) -> str:
         raise HelperError(BUSY, "apt, dpkg or another job is running; try again when it is done")
     groups, role_vars = plan(values)
     offered = catalog(ctx.artifacts_file)
-    for key in service.artifacts:
+    for key in (g for g in groups if g in SUPPLIED):
         if key not in offered:
             raise HelperError(
                 FAILED,

@@ -4,12 +4,10 @@ is refused before any run."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 import pytest
 
-from cloudy_panel.helper import services as helper_services
 from cloudy_panel.helper.artifacts import catalog
 from cloudy_panel.protocol import HelperError
 from tests.unit import test_panel_helper as real
@@ -21,16 +19,6 @@ ENTRY = {
     "name": "standin-streamer",
     "sha256": SHA,
     "url": f"http://10.99.0.2:3481/artifacts/{SHA}/standin-streamer",
-}
-PROXY3 = {
-    "form": "settings",
-    "node_id": "4242",
-    "federation": "https://guifi.net/ca/node/4242/view/federation",
-    "cache_size": "2048",
-    "cache_mem": "256",
-    "language": "Catalan",
-    "ldap_uri": "ldaps://ldap.guifi.net",
-    "ldap_base": "o=proxyusers,dc=guifi,dc=net",
 }
 
 
@@ -57,31 +45,34 @@ def test_a_missing_or_broken_catalog_offers_nothing(tmp_path):
     assert catalog(tmp_path / "bad.json") == {}
 
 
-@pytest.fixture
-def needs_software(monkeypatch):
-    """proxy3's descriptor, as if its role took supplied software (the catalog key peerstreamer)."""
-    entry = dataclasses.replace(helper_services.SERVICES["proxy3"], artifacts=("peerstreamer",))
-    monkeypatch.setitem(helper_services.SERVICES, "proxy3", entry)
-
-
-def test_the_role_gets_the_catalogs_entry(ctx, tmp_path, needs_software):
+def test_install_gets_the_server_and_api_entries_and_join_the_server_only(ctx, tmp_path):
     fake_playbook(ctx, tmp_path)
     ctx.artifacts_file = tmp_path / "artifacts.json"
-    ctx.artifacts_file.write_text(json.dumps({"peerstreamer": ENTRY}))
-    job = call(ctx, "service.action", service="proxy3", action="configure", values=PROXY3)["job"]
-    wait_job(ctx, job)
-    host = json.loads((ctx.state_dir / "ansible" / "proxy3-inventory.json").read_text())["all"]["hosts"][
+    api = {**ENTRY, "name": "caracaldb-api.jar"}
+    ctx.artifacts_file.write_text(
+        json.dumps({"caracaldb": ENTRY, "caracaldb_api": api, "peerstreamer": ENTRY})
+    )
+    wait_job(ctx, call(ctx, "service.action", service="caracaldb", action="install")["job"])
+    host = json.loads((ctx.state_dir / "ansible" / "caracaldb-inventory.json").read_text())["all"]["hosts"][
         "box1"
     ]
-    assert host["peerstreamer_artifact"] == ENTRY
+    assert host["caracaldb_artifact"] == ENTRY and host["caracaldb_api_artifact"] == api
+    assert "peerstreamer_artifact" not in host
+    join = {"form": "join", "bootstrap": "10.99.0.7:45678"}
+    wait_job(ctx, call(ctx, "service.action", service="caracaldb", action="configure", values=join)["job"])
+    host = json.loads((ctx.state_dir / "ansible" / "caracaldb-inventory.json").read_text())["all"]["hosts"][
+        "box1"
+    ]
+    assert host["caracaldb_artifact"] == ENTRY and "caracaldb_api_artifact" not in host
 
 
-def test_without_the_software_nothing_runs(ctx, tmp_path, needs_software):
+def test_without_the_software_nothing_runs(ctx, tmp_path):
     fake_playbook(ctx, tmp_path)
-    ctx.artifacts_file = tmp_path / "artifacts.json"  # absent: the admin gave none
+    ctx.artifacts_file = tmp_path / "artifacts.json"
+    ctx.artifacts_file.write_text(json.dumps({"caracaldb": ENTRY}))  # no REST API given by the admin
     with pytest.raises(HelperError) as err:
-        call(ctx, "service.action", service="proxy3", action="configure", values=PROXY3)
-    assert "this cloud offers no Proxy3 software yet" in str(err.value)
-    assert "services.peerstreamer.artifact" in str(err.value)
-    assert not (ctx.state_dir / "ansible" / "proxy3-inventory.json").exists()
+        call(ctx, "service.action", service="caracaldb", action="install")
+    assert "this cloud offers no CaracalDB software yet" in str(err.value)
+    assert "services.caracaldb.api" in str(err.value)
+    assert not (ctx.state_dir / "ansible" / "caracaldb-inventory.json").exists()
     assert not ctx.facts_file.exists()

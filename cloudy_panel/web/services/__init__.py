@@ -114,9 +114,6 @@ class Service:
     category: str = "clommunity"  # the menu: clommunity or guifi
     order: int = 100
     settings_first: bool = False
-    # The cloud's supplied software the role needs (keys of the admin's `cloudy_artifacts`): the
-    # helper passes each as `<key>_artifact` from the box's catalog, and refuses when one is missing.
-    artifacts: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def form(self, form_id: str) -> Form | None:
