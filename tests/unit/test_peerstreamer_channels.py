@@ -17,7 +17,14 @@ mod = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(mod)
 
 PUBLISH = {"name": "tv", "kind": "publish", "port": 6100, "source": "lavfi:testsrc=size=320x240:rate=10"}
-CONNECT = {"name": "tv", "kind": "connect", "port": 6100, "peer_ip": "10.0.0.2", "peer_port": 6100, "output_port": 6200}
+CONNECT = {
+    "name": "tv",
+    "kind": "connect",
+    "port": 6100,
+    "peer_ip": "10.0.0.2",
+    "peer_port": 6100,
+    "output_port": 6200,
+}
 
 
 def check(entries: list[Any], may_publish: bool = True) -> list[dict[str, Any]]:
@@ -55,7 +62,9 @@ def test_publish_sources(source: str, inputs: str) -> None:
 
 def test_connect_udp_is_the_streamer_alone() -> None:
     [ch] = check([CONNECT | {"description": "Relay"}])
-    assert ch["args"] == "-i 10.0.0.2 -p 6100 -P 6100 -F null,dechunkiser=udp,port0=6200,addr=127.0.0.1 -I cloud"
+    assert (
+        ch["args"] == "-i 10.0.0.2 -p 6100 -P 6100 -F null,dechunkiser=udp,port0=6200,addr=127.0.0.1 -I cloud"
+    )
     assert ch["feed"] == ""
     assert ch["announce"]["txt"] == {"source": "10.0.0.2", "ip": "10.0.0.3", "port": "6100"}
     assert ch["announce"]["instance"] == "Relay"
@@ -83,8 +92,14 @@ def test_connect_rtsp_adds_cvlc() -> None:
         ([CONNECT | {"peer_ip": "host"}], r"peer_ip 'host' is not an IPv4 address"),
         ([CONNECT | {"output": "http"}], r"output 'http' is not udp or rtsp"),
         ([CONNECT | {"output_port": 6100}], r"uses a port twice"),
-        ([PUBLISH, CONNECT | {"port": 7000, "output_port": 7001}], r"^peerstreamer_channels\[1\] \(tv\): name tv is used"),
-        ([PUBLISH, CONNECT | {"name": "b", "port": 7000, "output_port": 6101}], r"port 6101 is used by channel tv"),
+        (
+            [PUBLISH, CONNECT | {"port": 7000, "output_port": 7001}],
+            r"^peerstreamer_channels\[1\] \(tv\): name tv is used",
+        ),
+        (
+            [PUBLISH, CONNECT | {"name": "b", "port": 7000, "output_port": 6101}],
+            r"port 6101 is used by channel tv",
+        ),
         (["tv"], r"^peerstreamer_channels\[0\]: is not a mapping"),
     ],
 )

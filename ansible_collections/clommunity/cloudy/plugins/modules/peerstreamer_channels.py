@@ -26,9 +26,16 @@ options:
   channels: {description: the entries of peerstreamer_channels, type: list, elements: raw, required: true}
   interface: {description: the overlay interface (-I), type: str, required: true}
   address: {description: this box's overlay address, type: str, required: true}
-  may_publish: {description: whether this box may publish (group peerstreamer_source), type: bool, required: true}
+  may_publish:
+    description: whether this box may publish (group peerstreamer_source)
+    type: bool
+    required: true
   host: {description: the box's inventory name, for messages, type: str, default: this box}
-  configured: {description: the channel files now on the box (NAME.conf), type: list, elements: str, default: []}
+  configured:
+    description: the channel files now on the box (NAME.conf)
+    type: list
+    elements: str
+    default: []
 author: cloudy-deploy
 """
 
@@ -38,7 +45,10 @@ channels:
   type: list
   returned: success
 gone: {description: names of the configured channels no longer listed, type: list, returned: success}
-withdraw: {description: the announcements of those, for avahi_announce state=absent, type: list, returned: success}
+withdraw:
+  description: the announcements of those, for avahi_announce state=absent
+  type: list
+  returned: success
 """
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -59,8 +69,18 @@ CODECS = {
 }
 KEYS = {
     "publish": {"name", "kind", "port", "description", "source", "ingest_port", "codec"},
-    "connect": {"name", "kind", "port", "description", "peer_ip", "peer_port", "output", "output_port", "ingest_port",
-                "source_ip"},
+    "connect": {
+        "name",
+        "kind",
+        "port",
+        "description",
+        "peer_ip",
+        "peer_port",
+        "output",
+        "output_port",
+        "ingest_port",
+        "source_ip",
+    },
 }
 FFMPEG = "/usr/bin/ffmpeg -nostdin -hide_banner -loglevel warning"
 CVLC = "/usr/bin/cvlc --intf dummy"
@@ -92,8 +112,8 @@ def feed_input(source: str) -> tuple[list[str], str]:
     found = SOURCE.match(source)
     if not found:
         raise Invalid(
-            f"source {source!r} is not a URL (http, https, rtsp, rtmp, rtp, udp, srt), an absolute file path, "
-            "/dev/videoN or lavfi:GRAPH (no spaces, quotes, '$' or '%')"
+            f"source {source!r} is not a URL (http, https, rtsp, rtmp, rtp, udp, srt), an absolute file "
+            "path, /dev/videoN or lavfi:GRAPH (no spaces, quotes, '$' or '%')"
         )
     if found["lavfi"]:
         return ["-re", "-f", "lavfi", "-i", found["lavfi"]], "mpeg2video"
@@ -111,7 +131,9 @@ def channel(entry: Any, interface: str, address: str, may_publish: bool) -> dict
         raise Invalid("is not a mapping")
     name = entry.get("name")
     if not isinstance(name, str) or not NAME.match(name):
-        raise Invalid(f"name {name!r}: 1 to 32 lower-case letters, digits, '_' or '-', starting with a letter or digit")
+        raise Invalid(
+            f"name {name!r}: 1 to 32 lower-case letters, digits, '_' or '-', starting with a letter or digit"
+        )
     kind = entry.get("kind")
     if kind not in KINDS:
         raise Invalid(f"kind {kind!r} is not publish or connect")
@@ -120,7 +142,11 @@ def channel(entry: Any, interface: str, address: str, may_publish: bool) -> dict
         raise Invalid(f"unknown keys for kind {kind}: {', '.join(map(str, unknown))}")
     port = _port(entry, "port")
     description = entry.get("description", name)
-    if not isinstance(description, str) or not DESCRIPTION.match(description) or len(description.encode()) > 63:
+    if (
+        not isinstance(description, str)
+        or not DESCRIPTION.match(description)
+        or len(description.encode()) > 63
+    ):
         raise Invalid("description: 1 to 63 bytes, no control character, '%', '{', '}', '\\' or '\"'")
     out: dict[str, Any] = {"name": name, "kind": kind, "port": port, "description": description}
     if kind == "publish":
@@ -135,9 +161,9 @@ def channel(entry: Any, interface: str, address: str, may_publish: bool) -> dict
         out |= {"source": source, "ingest_port": ingest, "codec": codec, "source_ip": address}
         out["local_ports"] = [port, ingest]
         out["args"] = f"-f null,chunkiser=udp,port0={ingest},addr=127.0.0.1 -P {port} -I {interface}"
+        codec_args = CODECS[auto if codec == "auto" else codec]
         out["feed"] = " ".join(
-            [FFMPEG, *inputs, *CODECS[auto if codec == "auto" else codec], "-f", "mpegts"]
-            + [f"udp://127.0.0.1:{ingest}?pkt_size=1316"]
+            [FFMPEG, *inputs, *codec_args, "-f", "mpegts", f"udp://127.0.0.1:{ingest}?pkt_size=1316"]
         )
     else:
         peer_ip, peer_port = _ip(entry, "peer_ip"), _port(entry, "peer_port")
@@ -220,7 +246,9 @@ def main() -> None:
     try:
         result = channels(p["channels"], p["interface"], p["address"], p["may_publish"])
     except Invalid as exc:
-        module.fail_json(msg=f"peerstreamer on {p['host']}: {exc}; fix it in the inventory (nothing was changed)")
+        module.fail_json(
+            msg=f"peerstreamer on {p['host']}: {exc}; fix it in the inventory (nothing was changed)"
+        )
     names = {c["name"] for c in result}
     gone = sorted({f[: -len(".conf")] for f in p["configured"] if f.endswith(".conf")} - names)
     withdraw = [{"name": f"peerstreamer-{n}", "type": TYPE, "port": 1024} for n in gone]
