@@ -18,8 +18,8 @@ description:
     and the channels together (names and local ports used once); the first bad
     entry fails with one line naming it, before anything is written.
   - Returns each channel with the streamer's arguments (C(args)) and the feed's
-    command line (C(feed), empty when the channel needs no second process):
-    ffmpeg from the source to the local ingest port for C(publish), cvlc from
+    command line (C(feed), empty when the channel needs no second process),
+    which is ffmpeg from the source to the local ingest port for C(publish), cvlc from
     the streamer's UDP output to RTSP for C(connect) with C(output=rtsp).
   - Never changes anything.
 options:
