@@ -76,6 +76,37 @@ def dnsservices_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]
     return ["dnsservices"], {"dnsservices_data_src": values["data"]}
 
 
+def peerstreamer_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """One channel from a form: "publish" (a source node; the box may publish) or "connect" (a peer
+    that relays it). The run's list holds that channel alone, so it replaces what the box ran before:
+    one channel per box from the panel for now. The artifact is not the form's (the catalog's)."""
+    if values.get("form") == "publish":
+        port = values["port"]
+        channel = {
+            "name": f"ch{port}",
+            "kind": "publish",
+            "port": port,
+            "description": values["description"],
+            "source": values["source"],
+        }
+        return ["peerstreamer", "peerstreamer_source"], {"peerstreamer_channels": [channel]}
+    # The box's own P2P port is the one after its output (the descriptor's help says so).
+    port = values["local_port"] + 1
+    channel = {
+        "name": f"ch{port}",
+        "kind": "connect",
+        "port": port,
+        "description": f"{values['peer_ip']}:{values['peer_port']} relayed",
+        "peer_ip": values["peer_ip"],
+        "peer_port": values["peer_port"],
+        "output": values["output"],
+        "output_port": values["local_port"],
+    }
+    if values.get("source"):
+        channel["source_ip"] = values["source"]
+    return ["peerstreamer"], {"peerstreamer_channels": [channel]}
+
+
 # How each role is applied from the panel: a service whose role has no plan here cannot be installed.
 # The sources are URLs only: a path would be read on this box, as root.
 def caracaldb_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
@@ -96,6 +127,7 @@ PLANS: dict[str, Plan] = {
     "gvod": gvod_plan,
     "snpservices": snpservices_plan,
     "dnsservices": dnsservices_plan,
+    "peerstreamer": peerstreamer_plan,
 }
 
 
