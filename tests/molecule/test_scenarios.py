@@ -13,7 +13,7 @@ from tests.conftest import COLLECTION, REPO
 from tests.installed import install_collection
 
 # Scenarios not run by CI yet, each with why (README, "Tests"): run them by hand with molecule.
-NOT_YET: dict[str, str] = {"apps": "its parts are being written (issue 15)"}
+NOT_YET: dict[str, str] = {}
 # Scenarios converged through the collection as a Galaxy user has it (issue 16): the tarball that
 # `ansible-galaxy collection build` makes, installed offline into a temporary folder, which their
 # molecule.yml takes from CLOUDY_COLLECTIONS_PATH instead of the checkout.
@@ -25,7 +25,7 @@ CI_SECONDS = {
     "tahoe": 934,
     "webui": 811,
     "guifi": 591,
-    "apps": 500,  # an estimate until CI measures it
+    "apps": 700,  # an estimate until CI measures it (helpers: 8.5 min each with half of it, load 4-7)
     "avahi_dns": 525,
     "tinc_spine": 505,
     "repository": 449,

@@ -71,18 +71,6 @@ def role_vars(ctx, service):
     return {k: v for k, v in host.items() if k.startswith(service + "_") and not k.endswith("_artifact")}
 
 
-@pytest.fixture(autouse=True)
-def offered(ctx, tmp_path):
-    """The cloud offers the software (role repository's catalog on the box)."""
-    sha = "ab" * 32
-    entries = {
-        key: {"name": f"{key}.jar", "sha256": sha, "url": f"http://10.99.0.2:3481/artifacts/{sha}/{key}.jar"}
-        for key in ("caracaldb", "caracaldb_api", "gvod")
-    }
-    ctx.artifacts_file = tmp_path / "artifacts.json"
-    ctx.artifacts_file.write_text(json.dumps(entries))
-
-
 def test_install_caracaldb_runs_a_cloud_of_its_own_with_the_api(ctx, tmp_path):
     fake_playbook(ctx, tmp_path)
     wait_job(ctx, call(ctx, "service.action", service="caracaldb", action="install")["job"])

@@ -51,6 +51,18 @@ def ctx(tmp_path):
         run=run,
     )
     context.fake = run
+    # The cloud offers every supplied software (role repository's catalog; test_panel_artifacts.py
+    # covers a cloud that does not).
+    sha = "ab" * 32
+    context.artifacts_file = tmp_path / "artifacts.json"
+    context.artifacts_file.write_text(
+        json.dumps(
+            {
+                key: {"name": key, "sha256": sha, "url": f"http://10.99.0.2:3481/artifacts/{sha}/{key}"}
+                for key in ("peerstreamer", "caracaldb", "caracaldb_api", "gvod")
+            }
+        )
+    )
     return context
 
 

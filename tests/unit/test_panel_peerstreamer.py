@@ -123,7 +123,10 @@ def test_publish_plan(ctx, tmp_path):
             "source": "rtmp://cam.example/live/festa",
         }
     ]
-    assert "peerstreamer_artifact" not in data["all"]["hosts"]["box1"]  # the catalog's, not the form's
+    # The streamer is the cloud's (the box's catalog), never the form's.
+    assert data["all"]["hosts"]["box1"]["peerstreamer_artifact"]["url"].startswith(
+        "http://10.99.0.2:3481/artifacts/"
+    )
     [checked] = role_check(channels, may_publish=True)
     assert " -i rtmp://cam.example/live/festa " in checked["feed"]
 

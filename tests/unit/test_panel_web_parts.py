@@ -14,7 +14,15 @@ FURL = "pb://" + "b" * 32 + "@tcp:10.99.0.3:3458,tcp:box-2.local:3458/introducer
 
 def test_only_services_with_a_role_load():
     services = load_services()
-    assert sorted(services) == ["caracaldb", "dnsservices", "gvod", "peerstreamer", "proxy3", "snpservices", "tahoe"]
+    assert sorted(services) == [
+        "caracaldb",
+        "dnsservices",
+        "gvod",
+        "peerstreamer",
+        "proxy3",
+        "snpservices",
+        "tahoe",
+    ]
     guifi = [s.id for s in services.values() if s.category == "guifi"]
     assert guifi == ["proxy3", "snpservices", "dnsservices"]
     tahoe = services["tahoe"]
