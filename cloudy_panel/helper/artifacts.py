@@ -1,5 +1,5 @@
 """The cloud's supplied software as the admin's deploy left it on this box (role repository writes
-/etc/cloudy/artifacts.json on every box): name, sha256 and its URL in the repository's store. A
+/etc/cloudy-repository/artifacts.json on every box): name, sha256 and its URL in the repository's store. A
 service the panel installs takes its artifact from there; a cloud that offers none cannot."""
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ class Context:
     collections_dir: Path = Path("/usr/share/cloudy-panel/collections")
     ansible_playbook: str = "ansible-playbook"
     facts_file: Path = Path("/etc/ansible/facts.d/cloudy_panel.fact")
-    artifacts_file: Path = Path("/etc/cloudy/artifacts.json")  # the catalog: helper/artifacts.py
+    artifacts_file: Path = Path("/etc/cloudy-repository/artifacts.json")  # the catalog: helper/artifacts.py
     dpkg_lock: Path = Path("/var/lib/dpkg/lock-frontend")
     tinc_dir: Path = Path("/etc/tinc")
     authenticate: Callable[[str, str, str], bool] = pam_authenticate

@@ -1,5 +1,5 @@
 """The panel installs supplied software only from the cloud's catalog (role repository's
-/etc/cloudy/artifacts.json): its entry becomes the role's `<key>_artifact`, and a cloud without it
+/etc/cloudy-repository/artifacts.json): its entry becomes the role's `<key>_artifact`, and a cloud without it
 is refused before any run."""
 
 from __future__ import annotations
