@@ -800,6 +800,25 @@ def load(path: Path) -> CloudSpec:
     return spec
 
 
+def _readable_file(value: str, path: Path, where: str, other: str) -> Path:
+    """VALUE as an absolute path from cloudy.yml's folder, a file this user can read; else BadInput
+    (WHERE names the key, OTHER the alternative to a path)."""
+    file = Path(value).expanduser()
+    file = file if file.is_absolute() else path.parent.absolute() / file
+    if file.is_dir():
+        raise BadInput(f"{where}: {file}: is a folder: give the path of the file itself")
+    try:
+        with file.open("rb"):
+            pass
+    except FileNotFoundError:
+        raise BadInput(
+            f"{where}: {file}: no such file: fix the path (from {path.name}'s folder) or {other}"
+        ) from None
+    except OSError as exc:
+        raise BadInput(f"{where}: {file}: cannot read it ({exc.strerror}): fix its permissions") from None
+    return file
+
+
 def _resolve_files(spec: CloudSpec, path: Path, located: Located) -> CloudSpec:
     """The services' files (FILE_KEYS) as absolute paths, from cloudy.yml's folder; BadInput when one
     is missing or unreadable. URLs are left to the boxes."""
@@ -809,21 +828,8 @@ def _resolve_files(spec: CloudSpec, path: Path, located: Located) -> CloudSpec:
         value = getattr(model, key) if model is not None else None
         if value is None or is_url(value):
             continue
-        file = Path(value).expanduser()
-        file = file if file.is_absolute() else path.parent.absolute() / file
         where = f"{path}:{located.line(('services', service, key))}: services.{service}.{key}"
-        if file.is_dir():
-            raise BadInput(f"{where}: {file}: is a folder: give the path of the file itself")
-        try:
-            with file.open("rb"):
-                pass
-        except FileNotFoundError:
-            raise BadInput(
-                f"{where}: {file}: no such file: fix the path (from {path.name}'s folder)"
-                " or give an http(s) URL"
-            ) from None
-        except OSError as exc:
-            raise BadInput(f"{where}: {file}: cannot read it ({exc.strerror}): fix its permissions") from None
+        file = _readable_file(value, path, where, "give an http(s) URL")
         model = model.model_copy(update={key: str(file)})
         services = services.model_copy(update={service: model})
     return spec.model_copy(update={"services": services})
@@ -847,20 +853,10 @@ def _resolve_artifacts(spec: CloudSpec, path: Path, located: Located) -> CloudSp
         artifact = getattr(model, key) if model is not None else None
         if artifact is None or artifact.src is None:
             continue
-        file = Path(artifact.src).expanduser()
-        file = file if file.is_absolute() else path.parent.absolute() / file
         where = f"{path}:{located.line(('services', service, key, 'src'))}: services.{service}.{key}.src"
-        try:
-            with file.open("rb") as handle:
-                digest = hashlib.file_digest(handle, "sha256").hexdigest()
-        except (FileNotFoundError, IsADirectoryError):
-            digest = None
-        except OSError as exc:
-            raise BadInput(f"{where}: {file}: cannot read it ({exc.strerror}): fix its permissions") from None
-        if digest is None:
-            raise BadInput(
-                f"{where}: {file}: no such file: fix the path (from {path.name}'s folder) or give url:"
-            )
+        file = _readable_file(artifact.src, path, where, "give url:")
+        with file.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
         if digest != artifact.sha256:
             raise BadInput(
                 f"{where}: {file} has sha256 {digest}, not {artifact.sha256}: fix the sha256 or the file"
