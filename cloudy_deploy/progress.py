@@ -58,6 +58,13 @@ def print_recap(record: RunRecord, console: Console = err) -> None:
         for failure in h.failures:
             # Host names and the boxes' messages are text, not markup.
             console.print(Text.assemble(plain(name, "bold red"), plain(f": {failure}")), soft_wrap=True)
+    if record.unchanged:
+        console.print(
+            f"unchanged since their last complete run, left out: {', '.join(record.unchanged)}"
+            " (`--full` runs them too)",
+            soft_wrap=True,
+            markup=False,
+        )
     if record.error:
         console.print(f"the playbook did not run: {record.error}", soft_wrap=True, markup=False)
 

@@ -62,7 +62,10 @@ def run_playbook(
     extravars: dict[str, Any] | None = None,
     keep: int = runs.DEFAULT_KEEP,
     fast: bool = False,
+    unchanged: list[str] | None = None,
 ) -> runs.RunRecord:
+    """Run PLAYBOOK and record it; UNCHANGED: boxes left out of it, in its record as hosts with
+    nothing done (cli/run.py, applied.py)."""
     previous = runs.last(home, command, playbook)
     record, folder = runs.new_run(home, command, playbook, limit)
     runs.save(record, home)
@@ -105,7 +108,8 @@ def run_playbook(
     record.seconds = time.monotonic() - started
     record.status = status
     record.tasks = progress.tasks_done
-    record.hosts = progress.final()
+    record.hosts = progress.final() | {h: runs.HostStats() for h in unchanged or ()}
+    record.unchanged = list(unchanged or ())
     record.reports = progress.reports
     if status not in ("successful", "canceled") and not record.hosts:
         record.error = _first_error(folder / "artifacts" / record.id / "stdout")

@@ -29,6 +29,7 @@ class RunRecord:
     hosts: dict[str, HostStats] = field(default_factory=dict)
     error: str = ""  # why the playbook did not run at all (syntax error, missing role...)
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)  # what status.yml reported
+    unchanged: list[str] = field(default_factory=list)  # left out: unchanged since their last complete run
 
     @property
     def success(self) -> bool:

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from cloudy_deploy import applied, hostkeys, progress, runner, runs
 from cloudy_deploy import fast as mitogen
-from cloudy_deploy import hostkeys, progress, runner, runs
 from cloudy_deploy import project as proj
 from cloudy_deploy.cli.options import (
     Home,
@@ -31,6 +31,12 @@ CANCELED = 130  # the shell's code for "stopped by Ctrl-C"
 DEPLOYS = ("deploy", "up")  # commands whose failed hosts --retry-failed retries
 Fast = Annotated[
     bool, typer.Option("--fast", help="Run with Mitogen for Ansible (pip install 'cloudy-deploy[fast]')")
+]
+Full = Annotated[
+    bool,
+    typer.Option(
+        "--full", help="Run on every box, also those unchanged since their last complete run (README)"
+    ),
 ]
 
 
@@ -92,6 +98,89 @@ def _run(
     return record
 
 
+def _names(hosts: list[str], shown: int = 10) -> str:
+    more = f" and {len(hosts) - shown} more" if len(hosts) > shown else ""
+    return ", ".join(hosts[:shown]) + more
+
+
+def _compare(project: proj.Project, the_plan: Plan, playbook: str, fast: bool) -> applied.Decision:
+    """One task per box (playbooks/applied.yml): which boxes are unchanged since their last complete
+    run of PLAYBOOK, and why each other one runs."""
+    hosts = [h.hostname for h in the_plan.hosts]
+    check = runner.run_playbook(
+        "applied.yml",
+        project.inventory_dir,
+        progress.QuietDisplay(),
+        command="compare",
+        home=project.home,
+        forks=max(1, min(len(hosts), MAX_FORKS)),
+        extravars={"cloudy_applied_playbook": playbook},
+        fast=fast,
+    )
+    decision = applied.decide(hosts, check.reports, applied.inputs_digest(project.inventory_dir, playbook))
+    decision.seconds = check.seconds
+    if decision.unchanged and decision.reasons:  # all unchanged: the recap says it
+        say(
+            f"{len(decision.unchanged)} of {len(hosts)} boxes unchanged since their last complete run, "
+            f"left out ({_names(decision.unchanged)}; checked in {check.seconds:.1f} s): "
+            "`--full` runs them too"
+        )
+    if decision.reasons and set(decision.reasons.values()) != {applied.NO_RECORD}:
+        by_reason: dict[str, list[str]] = {}
+        for host, why in decision.reasons.items():
+            by_reason.setdefault(why, []).append(host)
+        for why, names in by_reason.items():
+            say(f"run on {_names(names)}: {why}")
+    return decision
+
+
+def _run_site(
+    project: proj.Project,
+    command: str,
+    the_plan: Plan,
+    as_json: bool,
+    *,
+    compare: bool,
+    limit: str | None = None,
+    extra: dict[str, object] | None = None,
+    **options: object,
+) -> runs.RunRecord:
+    """site.yml on the plan's boxes, leaving out (when COMPARE) those unchanged since their last
+    complete run (applied.py); the boxes that complete it record it for the next run."""
+    hosts = [h.hostname for h in the_plan.hosts]
+    fast = bool(options.get("fast"))
+    if compare:
+        decision = _compare(project, the_plan, "site.yml", fast)
+    else:
+        decision = applied.Decision(applied.inputs_digest(project.inventory_dir, "site.yml"))
+    wanted = set(limit.split(",")) if limit else set(hosts)  # compare: no limit, or --retry-failed's names
+    targets = [h for h in hosts if h in wanted and h not in decision.unchanged]
+    unchanged = [h for h in decision.unchanged if h in wanted]
+    if compare and not targets:
+        record, _folder = runs.new_run(project.home, command, "site.yml", limit)
+        record.status, record.unchanged, record.seconds = "successful", unchanged, decision.seconds
+        record.hosts = {h: runs.HostStats() for h in unchanged}
+        display = progress.choose(as_json, extra)
+        display.start(record, None)
+        runs.save(record, project.home)
+        display.stop(record)
+        return record
+    if unchanged:
+        limit = ",".join(targets)
+    return _run(
+        project,
+        command,
+        "site.yml",
+        as_json,
+        len(hosts),
+        extra=extra,
+        limit=limit,
+        extravars=decision.extravars("site.yml"),
+        unchanged=unchanged,
+        **options,
+    )
+
+
 def deploy(
     check: Annotated[bool, typer.Option("--check", help="Change nothing; report what would change")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Show the changes to files")] = False,
@@ -104,6 +193,7 @@ def deploy(
     ] = False,
     forks: Annotated[int | None, typer.Option("--forks", min=1, help="[default: min(hosts, 50)]")] = None,
     fast: Fast = False,
+    full: Full = False,
     as_json: Json = False,
     source: Sources = None,
     home: Home = None,
@@ -120,25 +210,21 @@ def deploy(
         if limit is None:
             say("nothing to retry: every host succeeded in the last deploy")
             return
-    options: dict[str, object] = {
-        "limit": limit,
-        "tags": tags,
-        "check": check,
-        "diff": diff,
-        "forks": forks,
-        "fast": fast,
-    }
+    options: dict[str, object] = {"tags": tags, "check": check, "diff": diff, "forks": forks, "fast": fast}
     if check:
         # Changes nothing here either: the plan in memory, on a scratch inventory (like status).
         project, the_plan = planned(home, source)
         hostkeys.require_known(the_plan, limit, project.home)
         with proj.scratch_inventory(project, the_plan) as scratch:
             # Recorded as `check`, not `deploy`: --retry-failed retries the last real deploy.
-            _run(project, "check", "site.yml", as_json, len(the_plan.hosts), scratch, **options)
+            _run(project, "check", "site.yml", as_json, len(the_plan.hosts), scratch, limit=limit, **options)
         return
     project, the_plan = _refresh(home, source, limit)
     panels = panel_urls(the_plan)
-    _run(project, "deploy", "site.yml", as_json, len(the_plan.hosts), extra={"panels": panels}, **options)
+    # A partial run (--tags, an Ansible --limit pattern) neither compares nor records.
+    compare = not full and tags is None and (limit is None or retry_failed)
+    extra = {"panels": panels}
+    _run_site(project, "deploy", the_plan, as_json, compare=compare, limit=limit, extra=extra, **options)
     for line in panel_lines(panels):
         say(line)
 
@@ -200,6 +286,7 @@ def status(as_json: Json = False, source: Sources = None, home: Home = None) -> 
 def up(
     nodes: Annotated[int, typer.Option("--nodes", "-n", help="Boxes in the lab when it is new")] = 3,
     fast: Fast = False,
+    full: Full = False,
     home: Home = None,
 ) -> None:
     """The one-command demo: the lab (when the spec uses it), plan, deploy; then what to open."""
@@ -217,7 +304,7 @@ def up(
             manager.up(req, say, tick=lambda: shown.advance(shown.task_ids[0]))
     project, the_plan = _refresh(home, None)
     hosts = len(the_plan.hosts)
-    _run(project, "up", "site.yml", False, hosts, fast=fast)
+    _run_site(project, "up", the_plan, False, compare=not full, fast=fast)
     say(f"the micro cloud {project.spec.cloud!r} is ready on {hosts} boxes:")
     for line in panel_lines(panel_urls(the_plan)):
         say(line)

@@ -100,11 +100,18 @@ def test_tahoe_grid_from_the_spec(home, lab, docker_client):
     storage = services(home, "_tahoe-storage._tcp")
     assert sorted(r["node"] for r in storage) == names
 
-    # A second deploy changes nothing.
-    again = run_cloudy("deploy", "--diff", home=home)
+    # A second deploy changes nothing: every role runs again (--full), none changes anything.
+    again = run_cloudy("deploy", "--diff", "--full", home=home)
     assert again.returncode == 0, again.stderr[-3000:]
     record = [r for r in runs.load_all(home) if r.command == "deploy"][-1]
     assert {name: s.changed for name, s in record.hosts.items()} == dict.fromkeys(names, 0)
+    assert record.unchanged == [] and record.tasks > 100
+    # Without --full, the boxes unchanged since that complete run are left out: one check per box.
+    third = run_cloudy("deploy", home=home)
+    assert third.returncode == 0, third.stderr[-3000:]
+    record = [r for r in runs.load_all(home) if r.command == "deploy"][-1]
+    assert record.unchanged == names and record.success and record.tasks == 0, third.stderr[-3000:]
+    assert f"unchanged since their last complete run, left out: {', '.join(names)}" in third.stderr
 
     # Private keys stay on their boxes: no key material of a node.pem or of a panel's TLS key
     # anywhere under .cloudy/.

@@ -84,7 +84,7 @@ def fake_up(monkeypatch):
     monkeypatch.setattr(manager, "up", lambda req, say, tick: None)
     plan = SimpleNamespace(hosts=[SimpleNamespace(services=("avahi",))] * 3)  # 3 boxes, no panel
     monkeypatch.setattr(run, "_refresh", lambda home, source: (run.proj.open_project(home), plan))
-    monkeypatch.setattr(run, "_run", lambda *args, **kwargs: None)
+    monkeypatch.setattr(run, "_run_site", lambda *args, **kwargs: None)
 
 
 def test_up_prints_the_cloudy_that_ran(monkeypatch, venv, fake_up):

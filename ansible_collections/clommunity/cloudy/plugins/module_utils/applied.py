@@ -1,0 +1,135 @@
+# Part of the collection clommunity.cloudy. GPL-3.0-or-later.
+"""What a box is, in a few digests, and the digest of a run: the one definition of both, used by
+the module cloudy_applied on the boxes and by the wrapper, which compares them to skip the boxes
+that nothing changed since their last complete run."""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import hashlib
+import os
+import subprocess
+from collections.abc import Iterable, Mapping
+
+# Where the roles write what they configure, and what they install beside Debian's packages.
+ROOTS = (
+    "/etc",
+    "/opt",
+    "/usr/local",
+    "/usr/lib/cloudy-panel",
+    "/usr/share/cloudy-panel",
+    "/srv/cloudy-repository",
+)
+# Settings the roles keep beside the data of a service (the data itself changes as it runs).
+FILES = (
+    "/var/lib/tahoe-lafs/*/tahoe.cfg",
+    "/var/lib/tahoe-lafs/*/private/introducers.yaml",
+    "/var/lib/*/application.conf",
+    "/var/lib/*/*.json",
+)
+# What changes under ROOTS without anyone configuring anything.
+EXCLUDE = (
+    "/etc/ld.so.cache",
+    "/etc/mtab",
+    "/etc/adjtime",
+    "/etc/.pwd.lock",
+    "/etc/ansible/facts.d/cloudy_panel.fact",
+    "*/__pycache__/*",
+    "*.pyc",
+)
+LISTING = ("--no-legend", "--plain", "--full")
+# Started by an SSH login, or by a D-Bus call (Ansible's hostname module, timedatectl) until idle.
+ON_DEMAND = (
+    "user@*",
+    "user-runtime-dir@*",
+    "systemd-hostnamed.*",
+    "systemd-timedated.*",
+    "systemd-localed.*",
+    "polkit.*",
+    "packagekit.*",
+)
+
+
+def _line_of(path: str) -> str | None:
+    """PATH's type, mode, size and modification time: any write changes it (a template that
+    finds the same content writes nothing)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    target = os.readlink(path) if os.path.islink(path) else ""
+    return f"{path}\t{st.st_mode:o}\t{st.st_size}\t{st.st_mtime_ns}\t{target}"
+
+
+def _excluded(path: str, exclude: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatch(path, pattern) for pattern in exclude)
+
+
+def files_lines(roots: Iterable[str], files: Iterable[str], exclude: Iterable[str]) -> list[str]:
+    """One line per file under ROOTS (walked, symlinks not followed) and per file FILES match."""
+    exclude = tuple(exclude)
+    lines = []
+    for root in roots:
+        for folder, dirs, names in os.walk(root):
+            dirs.sort()
+            for name in sorted(names) + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+                path = os.path.join(folder, name)
+                if not _excluded(path, exclude) and (line := _line_of(path)) is not None:
+                    lines.append(line)
+    for pattern in files:
+        for path in sorted(glob.glob(pattern)):
+            if not _excluded(path, exclude) and (line := _line_of(path)) is not None:
+                lines.append(line)
+    return lines
+
+
+def _output(argv: list[str]) -> list[str]:
+    """ARGV's output lines; [] when the program is missing (a box without systemd or iproute2)."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return [f"{argv[0]}: not run"]
+    return sorted(done.stdout.splitlines())
+
+
+def _units() -> list[str]:
+    """The services, sockets, timers and paths that run, with their state (running, exited,
+    listening...); not the ones a login or a D-Bus call starts for a while (ON_DEMAND)."""
+    listed = _output(
+        ["systemctl", "list-units", "--type=service,socket,timer,path", "--state=active", *LISTING]
+    )
+    fields = (line.split() for line in listed)
+    return [f"{f[0]} {f[3]}" for f in fields if len(f) > 3 and not _excluded(f[0], ON_DEMAND)]
+
+
+def _digest(lines: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def state_parts(
+    roots: Iterable[str] = ROOTS, files: Iterable[str] = FILES, exclude: Iterable[str] = EXCLUDE
+) -> dict[str, str]:
+    """The box in four digests: its files, its installed packages, its running units, its addresses."""
+    return {
+        "files": _digest(files_lines(roots, files, exclude)),
+        "packages": _digest(_output(["dpkg-query", "-W", "-f", "${db:Status-Abbrev} ${Package}\n"])),
+        "units": _digest(_units()),
+        "addresses": _digest(
+            " ".join(line.split()[1:4])
+            for line in _output(["ip", "-o", "address", "show", "scope", "global"])
+            if " temporary " not in line  # IPv6 privacy addresses come and go by themselves
+        ),
+    }
+
+
+def state_digest(parts: Mapping[str, str]) -> str:
+    return _digest(f"{key} {parts[key]}" for key in sorted(parts))
+
+
+def run_digest(inputs: str, states: Mapping[str, str]) -> str:
+    """A run's digest: what the controller gave it (INPUTS: the collection, the inventory, the
+    playbook) and the state of every box it knew (STATES: host -> state digest). A box whose
+    record holds this digest saw the same inputs and the same cloud at the end of its last
+    complete run."""
+    return _digest([inputs, *(f"{host} {states[host]}" for host in sorted(states))])
