@@ -132,9 +132,9 @@ def bench_playbook(n: int) -> tuple[float, float]:
 # --- the lab ---------------------------------------------------------------------
 
 
-def write_inventory(home: Path) -> tuple[Path, dict]:
+def write_inventory(home: Path, name: str = LAB) -> tuple[Path, dict]:
     """The inventory contract (docs/inventory.md) for the lab's boxes."""
-    lab = yaml.safe_load((home / ".cloudy" / "lab" / LAB / "lab.yml").read_text())
+    lab = yaml.safe_load((home / ".cloudy" / "lab" / name / "lab.yml").read_text())
     hosts = {}
     for i, box in enumerate(lab["nodes"], start=1):
         hosts[box["name"]] = {
@@ -167,7 +167,13 @@ def write_inventory(home: Path) -> tuple[Path, dict]:
     return inv, lab
 
 
-def run_mesh(inv: Path) -> tuple[float, dict[str, dict]]:
+def run_mesh(inv: Path, playbook: str = "mesh") -> tuple[float, dict[str, dict]]:
+    took, doc = run_playbook(inv, playbook)
+    return took, doc["stats"]
+
+
+def run_playbook(inv: Path, playbook: str) -> tuple[float, dict]:
+    """A playbook of the collection over INV: seconds, and ansible.posix.json's whole report."""
     env = {
         **os.environ,
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
@@ -175,7 +181,7 @@ def run_mesh(inv: Path) -> tuple[float, dict[str, dict]]:
     }
     started = time.perf_counter()
     done = subprocess.run(
-        [ANSIBLE_PLAYBOOK, "-i", str(inv), str(COLLECTION / "playbooks" / "mesh.yml")],
+        [ANSIBLE_PLAYBOOK, "-i", str(inv), str(COLLECTION / "playbooks" / f"{playbook}.yml")],
         env=env,
         capture_output=True,
         text=True,
@@ -184,8 +190,8 @@ def run_mesh(inv: Path) -> tuple[float, dict[str, dict]]:
     )
     took = time.perf_counter() - started
     if done.returncode != 0:
-        sys.exit(f"mesh.yml failed:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}")
-    return took, json.loads(done.stdout)["stats"]
+        sys.exit(f"{playbook}.yml failed:\n{done.stdout[-4000:]}\n{done.stderr[-2000:]}")
+    return took, json.loads(done.stdout)
 
 
 def tasks_per_box(stats: dict[str, dict]) -> dict[str, int]:
