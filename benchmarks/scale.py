@@ -4,13 +4,19 @@
     .venv/bin/python benchmarks/scale.py [SIZES...]      (default: 3 6)
 
 For each size N: N fresh boxes take the plain script (benchmarks/plain_mesh.sh); the lab is
-remade, and N fresh boxes take mesh.yml cold, then again with no change. Printed: the times, cold
-as a ratio of the plain script, the no-change re-run per box (must stay flat as N grows), tasks per
-box per role (must be equal for every N), and the memory the boxes and ansible-playbook took.
-Targets (issue 17, 6 boxes): cold <= 1.5x the plain script; a no-change re-run <= 5 s.
+remade, and N fresh boxes take mesh.yml cold, then again with no change. The lab is remade once
+more and `cloudy deploy` (the built-in services) runs as a user runs it: cold; again with every role
+(--full), plain and with Mitogen (--fast); again as is (the boxes unchanged since their last complete
+run left out: one check per box); then `cloudy status` (every box pings every other over the
+overlay) and `cloudy services` (every box listed). Printed: the times, cold as a ratio of the plain
+script, the no-change re-runs per box (must stay flat as N grows), tasks per box per role (must be
+equal for every N), and the memory the boxes (PSS) and the controller took.
+Targets (issue 17, 6 boxes): cold <= 1.5x the plain script; a no-change re-run <= 5 s (mesh.yml),
+<= 15 s (site.yml) with changed=0.
 """
 
 import argparse
+import json
 import resource
 import shutil
 import subprocess
@@ -21,7 +27,8 @@ from collections import Counter
 from pathlib import Path
 
 import docker
-from bench import cloudy, lab_down
+from bench import CLOUDY, cloudy, lab_down
+from lab_up import pss_mib
 from tinc_scale import run_playbook, write_inventory
 
 HERE = Path(__file__).resolve().parent
@@ -81,12 +88,55 @@ def role_spread(counts: dict[str, Counter]) -> dict[str, list[int]]:
 
 
 def boxes_memory(lab: dict) -> float:
+    """PSS of every box's processes, MiB (docker stats has no usage for these boxes)."""
     client = docker.from_env()
-    used = 0
-    for box in lab["nodes"]:
-        stats = client.containers.get(box["container"]).stats(stream=False)
-        used += stats["memory_stats"].get("usage", 0)
-    return used / 2**20
+    return sum(pss_mib(client.containers.get(box["container"])) for box in lab["nodes"])
+
+
+def runner_tasks(home: Path, run_id: str) -> dict[str, Counter]:
+    """Tasks each box ran, by role, from an ansible-runner run's job events."""
+    counts: dict[str, Counter] = {}
+    for path in (home / ".cloudy" / "runs" / run_id / "artifacts" / run_id / "job_events").glob("*.json"):
+        event = json.loads(path.read_text())
+        if event.get("event") in ("runner_on_ok", "runner_on_skipped", "runner_on_failed"):
+            data = event["event_data"]
+            counts.setdefault(data["host"], Counter())[data.get("role") or "(play)"] += 1
+    return counts
+
+
+def last_run(home: Path) -> dict:
+    records = sorted((home / ".cloudy" / "runs").glob("*/cloudy-run.json"))
+    return json.loads(records[-1].read_text())
+
+
+def through_cloudy(home: Path, n: int) -> dict:
+    """`cloudy deploy` of the built-in services (common, tinc, avahi) on N fresh boxes: cold, again
+    with every role (--full), again with Mitogen (--full --fast), again as a user runs it (the boxes
+    unchanged since their last complete run left out), then status and services from every box."""
+    lab_down(home, LAB)
+    (home / "cloudy.yml").write_text(f"cloud: scale\nsources:\n  - lab: {LAB}\n")
+    cloudy(home, "lab", "up", "--name", LAB, "--nodes", str(n))
+    row = {"site cold": cloudy(home, "deploy")}
+    row["site full"] = cloudy(home, "deploy", "--full")
+    full = last_run(home)
+    row["changed"] = sum(h["changed"] for h in full["hosts"].values())
+    row["spread"] = role_spread(runner_tasks(home, full["id"]))
+    row["site fast"] = cloudy(home, "deploy", "--full", "--fast")
+    row["site again"] = cloudy(home, "deploy")
+    again = last_run(home)
+    row["left out"] = len(again["unchanged"])
+    status = subprocess.run(
+        [*CLOUDY, "status", "--json", "--home", str(home)], capture_output=True, text=True, check=True
+    )
+    rows = json.loads(status.stdout)
+    row["pings"] = sum(len(r.get("peers") or []) for r in rows) == n * (n - 1)
+    services = subprocess.run(
+        [*CLOUDY, "services", "--json", "--home", str(home)], capture_output=True, text=True, check=True
+    )
+    row["listed"] = len({s["node"] for s in json.loads(services.stdout)})
+    _inv, lab = write_inventory(home, LAB)
+    row["memory"] = boxes_memory(lab)
+    return row
 
 
 def main() -> None:
@@ -98,38 +148,52 @@ def main() -> None:
     try:
         for n in args.sizes:
             script = plain(home, fresh_lab(home, n))
-            lab = fresh_lab(home, n)
+            fresh_lab(home, n)
             inv = home / "inventory"
             cold, _ = run_playbook(inv, "mesh")
             again, again_report = run_playbook(inv, "mesh")
             changed = sum(s["changed"] for s in again_report["stats"].values())
+            wrapper = through_cloudy(home, n)
             rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-            rows.append((n, script, cold, again, changed, role_spread(tasks_per_role(again_report)),
-                         boxes_memory(lab), rss))  # fmt: skip
+            rows.append((n, script, cold, again, changed, wrapper, rss))
             print(f"{n} boxes done", file=sys.stderr)
     finally:
         if lab_down(home, LAB):
             shutil.rmtree(home, ignore_errors=True)
         else:
             print(f"lab down failed: run `cloudy lab down --name {LAB} --home {home}`", file=sys.stderr)
-    print("\nplaybooks/mesh.yml against the plain script (benchmarks/plain_mesh.sh), fresh boxes, one run:")
-    print(
-        "| boxes | plain script | mesh.yml cold | cold / plain | again (no change) | again per box | changed |"
-    )  # noqa: E501
+    print("\nplaybooks/mesh.yml (ansible-playbook, plain) against the plain script, fresh boxes, one run:")
+    print("| boxes | plain script | mesh.yml cold | cold / plain | again, no change | per box | changed |")
     print("|---|---|---|---|---|---|---|")
-    for n, script, cold, again, changed, _spread, _mem, _rss in rows:
+    for n, script, cold, again, changed, _w, _rss in rows:
         print(
             f"| {n} | {script:.1f} s | {cold:.1f} s | {cold / script:.2f}x | {again:.1f} s"
             f" | {again / n:.2f} s | {changed} |"
         )
-    print("\ntasks per box by role on the no-change run (distinct counts over the boxes):")
-    for n, *_rest, spread, _mem, _rss in rows:
-        print(f"  {n} boxes: {spread}")
-    same = len({str(r[5]) for r in rows}) == 1
+    print("\n`cloudy deploy` (site.yml: common, tinc, avahi) on fresh boxes:")
+    print(
+        "| boxes | cold | again, every role (--full) | per box | --full --fast | per box"
+        " | again as run (left out) | per box | changed | all pairs ping | services list |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for n, *_r, w, _rss in rows:
+        print(
+            f"| {n} | {w['site cold']:.1f} s | {w['site full']:.1f} s | {w['site full'] / n:.2f} s"
+            f" | {w['site fast']:.1f} s | {w['site fast'] / n:.2f} s"
+            f" | {w['site again']:.1f} s ({w['left out']}/{n}) | {w['site again'] / n:.2f} s"
+            f" | {w['changed']} | {w['pings']} | {w['listed']}/{n} |"
+        )
+    print("\ntasks per box by role on the --full run (distinct counts over the boxes):")
+    for n, *_r, w, _rss in rows:
+        print(f"  {n} boxes: {w['spread']}")
+    same = len({str(r[5]["spread"]) for r in rows}) == 1
     print(f"  the same for every size: {same}")
     print("\nmemory:")
-    for n, *_rest, mem, rss in rows:
-        print(f"  {n} boxes: the boxes use {mem:.0f} MiB; ansible-playbook's peak RSS so far {rss:.0f} MiB")
+    for n, *_r, w, rss in rows:
+        print(
+            f"  {n} boxes: the boxes use {w['memory']:.0f} MiB (PSS);"
+            f" the controller's biggest process so far {rss:.0f} MiB (peak RSS)"
+        )
 
 
 if __name__ == "__main__":
