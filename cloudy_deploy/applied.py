@@ -1,6 +1,6 @@
 """Leave out of a deploy the boxes nothing changed for since their last complete run.
 
-Every complete run of site.yml (or mesh.yml) ends with a record on each box that completed it
+Every complete run of site.yml ends with a record on each box that completed it
 (playbooks/applied_record.yml): the run digest, made of the run's inputs (the collection, the
 panel's source, the inventory, the playbook, ansible-core's version) and the state digest of
 every box of the cloud at the end of the run (each box's files under the roles' folders, its
