@@ -148,35 +148,39 @@ def main() -> None:
     try:
         for n in args.sizes:
             script = plain(home, fresh_lab(home, n))
-            fresh_lab(home, n)
             inv = home / "inventory"
-            cold, _ = run_playbook(inv, "mesh")
-            again, again_report = run_playbook(inv, "mesh")
-            changed = sum(s["changed"] for s in again_report["stats"].values())
+            mesh = {}
+            for fast in (False, True):  # plain Ansible, then Mitogen (--fast), each on fresh boxes
+                fresh_lab(home, n)
+                cold, _ = run_playbook(inv, "mesh", fast)
+                again, again_report = run_playbook(inv, "mesh", fast)
+                changed = sum(s["changed"] for s in again_report["stats"].values())
+                mesh[fast] = (cold, again, changed)
             wrapper = through_cloudy(home, n)
             rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-            rows.append((n, script, cold, again, changed, wrapper, rss))
+            rows.append((n, script, mesh, wrapper, rss))
             print(f"{n} boxes done", file=sys.stderr)
     finally:
         if lab_down(home, LAB):
             shutil.rmtree(home, ignore_errors=True)
         else:
             print(f"lab down failed: run `cloudy lab down --name {LAB} --home {home}`", file=sys.stderr)
-    print("\nplaybooks/mesh.yml (ansible-playbook, plain) against the plain script, fresh boxes, one run:")
-    print("| boxes | plain script | mesh.yml cold | cold / plain | again, no change | per box | changed |")
-    print("|---|---|---|---|---|---|---|")
-    for n, script, cold, again, changed, _w, _rss in rows:
-        print(
-            f"| {n} | {script:.1f} s | {cold:.1f} s | {cold / script:.2f}x | {again:.1f} s"
-            f" | {again / n:.2f} s | {changed} |"
-        )
+    print("\nplaybooks/mesh.yml (ansible-playbook) against the plain script, fresh boxes, one run:")
+    print("| boxes | plain script | engine | mesh.yml cold | cold / plain | again | per box | changed |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n, script, mesh, _w, _rss in rows:
+        for fast, (cold, again, changed) in mesh.items():
+            print(
+                f"| {n} | {script:.1f} s | {'Mitogen' if fast else 'plain'} | {cold:.1f} s"
+                f" | {cold / script:.2f}x | {again:.1f} s | {again / n:.2f} s | {changed} |"
+            )
     print("\n`cloudy deploy` (site.yml: common, tinc, avahi) on fresh boxes:")
     print(
         "| boxes | cold | again, every role (--full) | per box | --full --fast | per box"
         " | again as run (left out) | per box | changed | all pairs ping | services list |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for n, *_r, w, _rss in rows:
+    for n, _script, _mesh, w, _rss in rows:
         print(
             f"| {n} | {w['site cold']:.1f} s | {w['site full']:.1f} s | {w['site full'] / n:.2f} s"
             f" | {w['site fast']:.1f} s | {w['site fast'] / n:.2f} s"
@@ -184,12 +188,12 @@ def main() -> None:
             f" | {w['changed']} | {w['pings']} | {w['listed']}/{n} |"
         )
     print("\ntasks per box by role on the --full run (distinct counts over the boxes):")
-    for n, *_r, w, _rss in rows:
+    for n, _script, _mesh, w, _rss in rows:
         print(f"  {n} boxes: {w['spread']}")
-    same = len({str(r[5]["spread"]) for r in rows}) == 1
+    same = len({str(r[3]["spread"]) for r in rows}) == 1
     print(f"  the same for every size: {same}")
     print("\nmemory:")
-    for n, *_r, w, rss in rows:
+    for n, _script, _mesh, w, rss in rows:
         print(
             f"  {n} boxes: the boxes use {w['memory']:.0f} MiB (PSS);"
             f" the controller's biggest process so far {rss:.0f} MiB (peak RSS)"

@@ -32,6 +32,8 @@ import docker
 import yaml
 from bench import cloudy, lab_down
 
+from cloudy_deploy.fast import strategy_env
+
 REPO = Path(__file__).resolve().parent.parent
 COLLECTION = REPO / "ansible_collections" / "clommunity" / "cloudy"
 ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
@@ -172,10 +174,12 @@ def run_mesh(inv: Path, playbook: str = "mesh") -> tuple[float, dict[str, dict]]
     return took, doc["stats"]
 
 
-def run_playbook(inv: Path, playbook: str) -> tuple[float, dict]:
-    """A playbook of the collection over INV: seconds, and ansible.posix.json's whole report."""
+def run_playbook(inv: Path, playbook: str, fast: bool = False) -> tuple[float, dict]:
+    """A playbook of the collection over INV (FAST: with Mitogen): seconds, and ansible.posix.json's
+    whole report."""
     env = {
         **os.environ,
+        **(strategy_env() if fast else {}),
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
         "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
     }
