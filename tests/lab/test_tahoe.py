@@ -100,9 +100,8 @@ def test_tahoe_grid_from_the_spec(home, lab, docker_client):
     storage = services(home, "_tahoe-storage._tcp")
     assert sorted(r["node"] for r in storage) == names
 
-    # A second deploy changes nothing: every role runs again (--full), none changes anything. With
-    # Mitogen (--fast): the whole stack through it, and sooner; test_lab's second `up` is plain.
-    again = run_cloudy("deploy", "--diff", "--full", "--fast", home=home)
+    # A second deploy changes nothing: every role runs again (--full), none changes anything.
+    again = run_cloudy("deploy", "--diff", "--full", home=home)
     assert again.returncode == 0, again.stderr[-3000:]
     record = [r for r in runs.load_all(home) if r.command == "deploy"][-1]
     assert {name: s.changed for name, s in record.hosts.items()} == dict.fromkeys(names, 0)
