@@ -69,18 +69,6 @@ def plain(home: Path, lab: dict) -> float:
     return took
 
 
-def tasks_per_role(report: dict) -> dict[str, Counter]:
-    """Tasks each box ran, by role (the task name's 'ROLE : ' prefix), from ansible.posix.json."""
-    counts: dict[str, Counter] = {}
-    for play in report["plays"]:
-        for task in play["tasks"]:
-            name = task["task"]["name"]
-            role = name.split(" : ")[0] if " : " in name else "(play)"
-            for host in task["hosts"]:
-                counts.setdefault(host, Counter())[role] += 1
-    return counts
-
-
 def role_spread(counts: dict[str, Counter]) -> dict[str, list[int]]:
     """For each role, the distinct task counts over the boxes (one box also runs the run-once tasks)."""
     roles = sorted({r for c in counts.values() for r in c})
