@@ -74,15 +74,21 @@ def test_files_named_by_a_pattern_count_and_a_missing_root_is_nothing(tmp_path):
     assert [x.split("\t")[0] for x in found] == [str(tmp_path / "node" / "tahoe.cfg")]
 
 
-def test_services_started_by_a_login_or_a_dbus_call_do_not_count(monkeypatch):
+def test_services_started_by_a_login_a_dbus_call_or_their_socket_do_not_count(monkeypatch):
     listed = [
         "tinc@cloudy.service loaded active running tinc",
         "systemd-hostnamed.service loaded active running Hostname Service",
         "user@0.service loaded active running User Manager for UID 0",
         "avahi-daemon.socket loaded active listening Avahi",
+        "cloudy-panel-helper.socket loaded active listening helper socket",
+        "cloudy-panel-helper.service loaded active running the helper, until idle",
     ]
     monkeypatch.setattr(box, "_output", lambda argv: sorted(listed))
-    assert box._units() == ["avahi-daemon.socket listening", "tinc@cloudy.service running"]
+    assert box._units() == [
+        "avahi-daemon.socket listening",
+        "cloudy-panel-helper.socket listening",
+        "tinc@cloudy.service running",
+    ]
 
 
 def test_the_run_digest_depends_on_every_input_and_state_but_not_their_order():

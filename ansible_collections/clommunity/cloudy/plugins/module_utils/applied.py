@@ -99,8 +99,14 @@ def _units() -> list[str]:
     listed = _output(
         ["systemctl", "list-units", "--type=service,socket,timer,path", "--state=active", *LISTING]
     )
-    fields = (line.split() for line in listed)
-    return [f"{f[0]} {f[3]}" for f in fields if len(f) > 3 and not _excluded(f[0], ON_DEMAND)]
+    fields = [line.split() for line in listed if len(line.split()) > 3]
+    sockets = {f[0] for f in fields if f[0].endswith(".socket")}
+    # A socket-activated service (the panel's helper) comes and goes with requests: its socket counts.
+    return [
+        f"{f[0]} {f[3]}"
+        for f in fields
+        if not _excluded(f[0], ON_DEMAND) and f"{f[0].removesuffix('.service')}.socket" not in sockets
+    ]
 
 
 def _digest(lines: Iterable[str]) -> str:
