@@ -74,7 +74,7 @@ def test_files_named_by_a_pattern_count_and_a_missing_root_is_nothing(tmp_path):
     assert [x.split("\t")[0] for x in found] == [str(tmp_path / "node" / "tahoe.cfg")]
 
 
-def test_services_started_by_a_login_a_dbus_call_or_their_socket_do_not_count(monkeypatch):
+def test_on_demand_services_and_the_sub_state_of_timers_and_sockets_do_not_count(monkeypatch):
     listed = [
         "tinc@cloudy.service loaded active running tinc",
         "systemd-hostnamed.service loaded active running Hostname Service",
@@ -82,11 +82,15 @@ def test_services_started_by_a_login_a_dbus_call_or_their_socket_do_not_count(mo
         "avahi-daemon.socket loaded active listening Avahi",
         "cloudy-panel-helper.socket loaded active listening helper socket",
         "cloudy-panel-helper.service loaded active running the helper, until idle",
+        "cloudy-avahi-announce.timer loaded active running while its sync runs",
+        "ssh.service loaded active running OpenBSD Secure Shell server",
     ]
     monkeypatch.setattr(box, "_output", lambda argv: sorted(listed))
     assert box._units() == [
-        "avahi-daemon.socket listening",
-        "cloudy-panel-helper.socket listening",
+        "avahi-daemon.socket",
+        "cloudy-avahi-announce.timer",
+        "cloudy-panel-helper.socket",
+        "ssh.service running",
         "tinc@cloudy.service running",
     ]
 

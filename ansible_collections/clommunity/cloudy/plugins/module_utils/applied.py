@@ -94,19 +94,21 @@ def _output(argv: list[str]) -> list[str]:
 
 
 def _units() -> list[str]:
-    """The services, sockets, timers and paths that run, with their state (running, exited,
-    listening...); not the ones a login or a D-Bus call starts for a while (ON_DEMAND)."""
+    """The services that run, with their state (running, exited), and the sockets, timers and
+    paths that are active; not the ones a login or a D-Bus call starts for a while (ON_DEMAND)."""
     listed = _output(
         ["systemctl", "list-units", "--type=service,socket,timer,path", "--state=active", *LISTING]
     )
     fields = [line.split() for line in listed if len(line.split()) > 3]
     sockets = {f[0] for f in fields if f[0].endswith(".socket")}
-    # A socket-activated service (the panel's helper) comes and goes with requests: its socket counts.
-    return [
-        f"{f[0]} {f[3]}"
-        for f in fields
-        if not _excluded(f[0], ON_DEMAND) and f"{f[0].removesuffix('.service')}.socket" not in sockets
-    ]
+    lines = []
+    for name, *_, sub in (f[:4] for f in fields):
+        if _excluded(name, ON_DEMAND) or f"{name.removesuffix('.service')}.socket" in sockets:
+            continue  # a socket-activated service (the panel's helper) comes and goes: its socket counts
+        # A timer runs while the service it starts does, a socket while its service does, a path
+        # while it triggers: their sub-state says what happens this second, not how the box is set up.
+        lines.append(f"{name} {sub}" if name.endswith(".service") else name)
+    return lines
 
 
 def _digest(lines: Iterable[str]) -> str:
