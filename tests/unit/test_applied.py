@@ -66,6 +66,12 @@ def test_a_symlink_target_counts_and_excluded_paths_do_not(tree):
     assert not any("__pycache__" in x for x in lines(tree))
 
 
+@pytest.mark.parametrize("path", ["/etc/resolv.conf", "/etc/fake-hwclock.data", "/etc/adjtime"])
+def test_files_a_real_box_rewrites_by_itself_do_not_count(path):
+    assert box._excluded(path, box.EXCLUDE)
+    assert not box._excluded(path + ".d/cloudy.conf", box.EXCLUDE)
+
+
 def test_files_named_by_a_pattern_count_and_a_missing_root_is_nothing(tmp_path):
     (tmp_path / "node").mkdir()
     (tmp_path / "node" / "tahoe.cfg").write_text("[node]\n")

@@ -35,6 +35,8 @@ EXCLUDE = (
     "/etc/adjtime",
     "/etc/.pwd.lock",
     "/etc/ansible/facts.d/cloudy_panel.fact",
+    "/etc/resolv.conf",  # rewritten by a DHCP client at every lease renewal; no role manages it
+    "/etc/fake-hwclock.data",  # rewritten every hour on boards without a clock (fake-hwclock)
     "*/__pycache__/*",
     "*.pyc",
 )
