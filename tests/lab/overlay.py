@@ -10,8 +10,9 @@ def overlay_ip(box, net: str) -> str:
     return out.decode().split()[3].split("/")[0]
 
 
-def pings(src, dst_ip: str, tries: int = 20) -> bool:
-    """Whether SRC reaches DST_IP over the overlay (tinc may still be dialling: a few tries)."""
+def pings(src, dst_ip: str, tries: int = 60) -> bool:
+    """Whether SRC reaches DST_IP over the overlay (tinc may still be dialling, or a box just
+    reconnected still be backing off: up to about 90 s under CI's load)."""
     for _ in range(tries):
         if src.exec_run(["ping", "-c1", "-W1", dst_ip])[0] == 0:
             return True
