@@ -35,8 +35,10 @@ def in_group(user: str, group: str) -> bool:
 
 
 def run(argv: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess:
-    """Every command the helper runs: an argument list, never a shell string."""
-    return subprocess.run(list(argv), capture_output=True, text=True, check=False, timeout=300, **kwargs)
+    """Every command the helper runs: an argument list, never a shell string (5 minutes at most,
+    unless `timeout` says less)."""
+    kwargs.setdefault("timeout", 300)
+    return subprocess.run(list(argv), capture_output=True, text=True, check=False, **kwargs)
 
 
 @dataclass

@@ -64,6 +64,6 @@ def dispatch(ctx: Context, name: str, raw_args: dict[str, Any], peer_uid: int) -
 
 def load_verbs() -> dict[str, Verb]:
     """Import the modules that register verbs (once) and return the registry."""
-    from cloudy_panel.helper import auth, jobs, services, system  # noqa: F401
+    from cloudy_panel.helper import auth, clouder, jobs, services, system  # noqa: F401
 
     return VERBS

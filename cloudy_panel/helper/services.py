@@ -24,6 +24,11 @@ SERVICES = load_services()
 SECRET_FIELDS = secret_fields(SERVICES)
 
 Plan = Callable[[dict[str, Any]], tuple[list[str], dict[str, Any]]]
+# A service whose forms act on more than its role (Clouder's containers, cloudy_panel/helper/clouder.py):
+# its configure, and what its status adds to the detail (given the state).
+Configure = Callable[[Context, Service, dict[str, Any]], dict[str, Any]]
+CONFIGURE: dict[str, Configure] = {}
+DETAILS: dict[str, Callable[[Context, str], dict[str, Any]]] = {}
 
 
 def tahoe_plan(values: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
@@ -190,7 +195,10 @@ def status(ctx: Context, service: Service) -> dict[str, Any]:
         state = "stopped"
     else:
         state = "installed"
-    return {"state": state, "detail": {"units": units, "choice": choice}}
+    detail: dict[str, Any] = {"units": units, "choice": choice}
+    if service.id in DETAILS:
+        detail |= DETAILS[service.id](ctx, state)
+    return {"state": state, "detail": detail}
 
 
 def systemctl(ctx: Context, service: Service, *command: str) -> None:
@@ -279,6 +287,8 @@ def action(ctx: Context, service: str, action: str, values: dict[str, Any] | Non
         raise HelperError(BAD_ARGS, f"{service} is installed with its settings (configure)")
     if action == "status":
         return status(ctx, entry)
+    if action == "configure" and service in CONFIGURE:
+        return CONFIGURE[service](ctx, entry, values)
     if action in ("install", "configure"):
         return {"job": apply_role(ctx, entry, values)}
     if action == "start":

@@ -14,7 +14,7 @@ from cloudy_panel.web.auth import login_required
 from cloudy_panel.web.forms import ActionForm, service_form
 from cloudy_panel.web.helper import HelperError, helper, message_for
 from cloudy_panel.web.pages import announced
-from cloudy_panel.web.services import BUTTONS, CONFIGURABLE, STATES, Service, validate
+from cloudy_panel.web.services import BUTTONS, STATES, Service, validate
 
 bp = Blueprint("services", __name__, url_prefix="/clommunity")
 BUTTON_ACTIONS = ("install", "start", "stop", "uninstall")
@@ -67,7 +67,9 @@ def _render(service: Service, forms: dict[str, Any], status: int = 200, chosen: 
     state, detail, error = _status(service)
     # On a box without the service, a form asked for by name (a discovery's button, e.g. "Join grid")
     # is shown too: configuring installs with its values.
-    shown = state in CONFIGURABLE or (state == "not-installed" and (service.settings_first or bool(chosen)))
+    shown = state in service.form_states or (
+        state == "not-installed" and (service.settings_first or bool(chosen))
+    )
     buttons = tuple(b for b in BUTTONS.get(state, ()) if not (service.settings_first and b == "install"))
     return (
         render_template(

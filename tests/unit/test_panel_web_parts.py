@@ -16,6 +16,7 @@ def test_only_services_with_a_role_load():
     services = load_services()
     assert sorted(services) == [
         "caracaldb",
+        "clouder",
         "dnsservices",
         "gvod",
         "peerstreamer",

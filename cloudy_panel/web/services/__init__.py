@@ -66,7 +66,8 @@ class Field:
     label: str
     # "text" (with pattern), "int" (with low/high), "hostname" (RFC 1123), "furl", "ip", "url"
     # (http or https), "email", "secret" (a password: with pattern, masked in the helper's log,
-    # never recorded nor shown again)
+    # never recorded nor shown again), "choice" (a list: `options`, else the status detail's
+    # options[name], which the helper checks; with pattern)
     kind: str
     error: str
     help: str = ""
@@ -77,14 +78,18 @@ class Field:
     default: str = ""
     required: bool = True  # else an empty value is kept as ""
     needs: tuple[str, str] = ()  # (a field that must be set when this one is, the error msgid)
+    options: tuple[str, ...] = ()  # a "choice" among fixed msgids (shown translated)
 
 
 @dataclass(frozen=True)
 class Form:
+    """`card`: shown as a form of its own; else a button of the service's own section (a row's)."""
+
     id: str
     title: str
     submit: str
     fields: tuple[Field, ...]
+    card: bool = True
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,7 @@ class Service:
     category: str = "clommunity"  # the menu: clommunity or guifi
     order: int = 100
     settings_first: bool = False
+    form_states: tuple[str, ...] = CONFIGURABLE  # the states whose page shows the forms
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def form(self, form_id: str) -> Form | None:
@@ -144,6 +150,8 @@ def check_field(spec: Field, raw: object) -> tuple[object, str | None]:
         return (text, None) if URL_RE.fullmatch(text) and is_hostname(_url_host(text)) else (None, spec.error)
     if spec.kind == "email":
         return (text, None) if EMAIL_RE.fullmatch(text) else (None, spec.error)
+    if spec.kind == "choice" and spec.options and text not in spec.options:
+        return None, spec.error
     if spec.kind == "ip":
         try:
             return str(ipaddress.ip_address(text)), None
