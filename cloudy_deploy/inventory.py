@@ -10,11 +10,11 @@ from typing import Any
 
 import yaml
 
-from cloudy_deploy import __version__, hostkeys
+from cloudy_deploy import __version__, clouder, hostkeys
 from cloudy_deploy.errors import BadInput
 from cloudy_deploy.lock import natural_key, write_atomic
 from cloudy_deploy.nodes import Node
-from cloudy_deploy.plan import GROUPS, Host, Plan
+from cloudy_deploy.plan import GROUPS, Host, Plan, hostname_for
 from cloudy_deploy.spec import CloudSpec, default_zone
 
 HOSTS_FILE = "hosts.yml"
@@ -150,6 +150,9 @@ def build(
     KEY_FILES False leaves out ssh key files (the plugin on AWX, where a credential gives the key)."""
     ordered = sorted(plan.hosts, key=lambda h: natural_key(h.hostname))
     hosts = {h.hostname: _host(h, spec, known_hosts, key_files) for h in ordered}
+    guests = {h.hostname: h.node.vars[clouder.HOST_VAR] for h in ordered if clouder.GUEST_TAG in h.node.tags}
+    clouder.inventory_vars(hosts, guests, spec, hostname_for)
+    hosts = {name: dict(sorted(hv.items())) for name, hv in hosts.items()}
     groups: dict[str, list[str]] = {g: [] for g in GROUPS}
     for h in ordered:
         for group in h.groups:

@@ -37,6 +37,8 @@ Service = Literal[
     "proxy3",
     "snpservices",
     "dnsservices",
+    "clouder",
+    "clouder_guests",
 ]
 SERVICES: tuple[str, ...] = get_args(Service)
 # A host named like a group confuses Ansible's patterns (and it warns): these host names are refused.

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, ip_network
 from typing import Any
 
+from cloudy_deploy import clouder
 from cloudy_deploy.errors import BadInput
 from cloudy_deploy.lock import (
     LOCK_FILE,
@@ -197,6 +198,7 @@ def make_plan(nodes: list[Node], spec: CloudSpec, lock: Lock | None, reclaim: bo
     if lock is not None:  # lock.load checked it too, with line numbers; this plan trusts no caller
         check_spec(lock, spec)
         check(lock)
+    nodes = [*nodes, *clouder.guest_nodes(spec, nodes, hostname_for)]
     by_name = _by_name(nodes)
     _refuse_overlap(nodes, spec)
     old_nodes = lock.nodes if lock else {}
@@ -223,7 +225,7 @@ def make_plan(nodes: list[Node], spec: CloudSpec, lock: Lock | None, reclaim: bo
     _refuse_too_small(spec, len(by_name) + len(kept_removed), len(kept_removed))
     slots.update(_allocate([n for n in by_name if n not in slots], by_name, held, subnet, kept_removed))
 
-    services = _place(spec, by_name, slots)
+    services = _with_clouder(spec, by_name, slots, _place(spec, by_name, slots))
     order = sorted(slots, key=natural_key)
     hosts = tuple(
         Host(n, slots[n].tinc, slots[n].host, IPv4Address(slots[n].ip), services[n], by_name[n])
@@ -240,6 +242,26 @@ def make_plan(nodes: list[Node], spec: CloudSpec, lock: Lock | None, reclaim: bo
     changed = lock is None or _lock_fields(lock) != _lock_fields(new_lock)
     off = tuple((k, ".".join(key)) for k, key in spec.services.off().items())
     return Plan(spec.cloud, subnet, hosts, new_lock, diff, changed, off)
+
+
+def _with_clouder(
+    spec: CloudSpec, by_name: dict[str, Node], slots: dict[str, _Slot], services: dict[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
+    """The clouder hosts the spec names, and their containers (group clouder_guests)."""
+    c = spec.services.clouder
+    if c is None:
+        return services
+    guests = {n: node for n, node in by_name.items() if clouder.GUEST_TAG in node.tags}
+    hosts = {hostname_for(b) for b in c.boxes}
+    clouder.refuse_clashes(
+        {n: (node.vars[clouder.HOST_VAR], IPv4Address(slots[n].ip)) for n, node in guests.items()}
+    )
+    out = {}
+    for name, groups in services.items():
+        extra = {"clouder"} if hostname_for(name) in hosts else set()
+        extra |= {"clouder_guests"} if name in guests else set()
+        out[name] = tuple(g for g in SERVICES if g in groups or g in extra)
+    return out
 
 
 def _lock_fields(lock: Lock) -> tuple[Any, ...]:

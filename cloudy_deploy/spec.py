@@ -398,6 +398,67 @@ class DnsServices(_Model):
 
 # Spec keys that name a file (or URL) the roles read: (service, key). Relative paths are taken from
 # cloudy.yml's folder, and must be there when it is loaded.
+CONTAINER_NAME_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+IMAGE_RE = re.compile(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9._-]+)?")
+
+
+def _container_name(value: Any) -> Any:
+    if isinstance(value, str) and CONTAINER_NAME_RE.fullmatch(value):
+        return value
+    raise ValueError(f"{value!r}: a container name is lower-case letters, digits and inner '-' (at most 63)")
+
+
+class ClouderContainer(_Model):
+    """A Cloudy container: a box of the cloud that runs on a clouder host."""
+
+    name: Annotated[str, PlainValidator(_container_name)]
+    host: str | None = None  # a node of services.clouder.boxes; may be left out when there is one
+
+
+class ClouderApp(_Model):
+    """Another container: an image on the clouder host, its port published (and announced)."""
+
+    name: Annotated[str, PlainValidator(_container_name)]
+    host: str | None = None
+    image: str
+    port: int = Field(ge=1, le=65535)
+    host_port: int | None = Field(None, ge=1, le=65535)
+    publish: bool = True
+    command: list[str] = []
+
+    @field_validator("image", mode="before")
+    @classmethod
+    def _image(cls, value: Any) -> Any:
+        if isinstance(value, str) and IMAGE_RE.fullmatch(value):
+            return value
+        raise ValueError(f"{value!r}: write an image the box has, as NAME or NAME:TAG (lower-case name)")
+
+
+class Clouder(_Model):
+    """Docker hosts (role clouder) and what they run."""
+
+    boxes: list[str] = Field(min_length=1)
+    containers: list[ClouderContainer] = []
+    apps: list[ClouderApp] = []
+
+    @model_validator(mode="after")
+    def _hosts(self) -> "Clouder":
+        if len(set(self.boxes)) != len(self.boxes):
+            raise ValueError("boxes: a node is named twice: name each clouder host once")
+        names = [c.name for c in (*self.containers, *self.apps)]
+        if dup := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"the container name {dup[0]} is used twice: give each container its own name")
+        for entry in (*self.containers, *self.apps):
+            if entry.host is None and len(self.boxes) > 1:
+                raise ValueError(f"{entry.name}: set its host, one of boxes ({', '.join(self.boxes)})")
+            if entry.host is not None and entry.host not in self.boxes:
+                raise ValueError(f"{entry.name}: host {entry.host} is not in boxes: add it there, or fix it")
+        return self
+
+    def host_of(self, entry: ClouderContainer | ClouderApp) -> str:
+        return entry.host or self.boxes[0]
+
+
 FILE_KEYS = (
     ("proxy3", "federation"),
     ("snpservices", "cnml"),
@@ -448,6 +509,7 @@ WITH_ROLES = frozenset(
         "peerstreamer",
         "caracaldb",
         "gvod",
+        "clouder",
     }
 )
 # Services whose software the admin supplies (spec key `artifact`): off, and said so, without it.
@@ -468,6 +530,7 @@ class Services(_Model):
     snpservices: SnpServices | None = None
     dnsservices: DnsServices | None = None
     repository: Repository | None = None
+    clouder: Clouder | None = None
 
     @model_validator(mode="after")
     def _dns_needs_avahi(self) -> "Services":
@@ -478,6 +541,8 @@ class Services(_Model):
         for key in (*GUIFI_SERVICES, *SUPPLIED):
             if getattr(self, key) is not None and self.avahi == "none":
                 raise ValueError(f"{key} is announced through Avahi: set avahi: all, or remove {key}")
+        if self.clouder and any(a.publish for a in self.clouder.apps) and self.avahi == "none":
+            raise ValueError("clouder apps are published through Avahi: set avahi: all, or publish: false")
         if self.gvod is not None and self.caracaldb is None:
             raise ValueError(
                 "gvod keeps its overlay in CaracalDB: add caracaldb (with its artifact), or remove gvod"

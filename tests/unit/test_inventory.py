@@ -136,6 +136,8 @@ def test_groups_list_every_contract_group():
         "proxy3",
         "snpservices",
         "dnsservices",
+        "clouder",
+        "clouder_guests",
     ]
     assert list(children["tinc"]["hosts"]) == ["box", "can-radio", "lab-1"]
     assert list(children["tahoe_introducer"]["hosts"]) == ["box"]  # lowest overlay IP

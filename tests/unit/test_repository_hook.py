@@ -100,7 +100,8 @@ def test_the_hook_fetches_a_caches_own_server_directly(tmp_path, servers, port):
 def test_site_runs_the_cache_and_the_hook_before_anything_else():
     first = yaml.safe_load((COLLECTION / "playbooks/site.yml").read_text())[0]
     task = first["tasks"][0]
-    assert first["hosts"] == "cloudy"
+    # Cloudy containers (clouder_guests) do not exist yet: they get the hook after clouder.yml.
+    assert first["hosts"] == "cloudy:!clouder_guests"
     role = task["ansible.builtin.import_role"]
     assert role == {"name": "clommunity.cloudy.repository", "tasks_from": "bootstrap"}
     # --tags common (its apt is what it serves) and --tags repository run it; no repository box, nothing.

@@ -27,6 +27,7 @@ FILES = (
     "/var/lib/tahoe-lafs/*/private/introducers.yaml",
     "/var/lib/*/application.conf",
     "/var/lib/*/*.json",
+    "/root/.ssh/authorized_keys",  # role clouder gives it to the Cloudy containers
 )
 # What changes under ROOTS without anyone configuring anything.
 EXCLUDE = (
