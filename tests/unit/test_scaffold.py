@@ -35,7 +35,7 @@ def uncomment_services(text: str) -> str:
         head
         + mark
         + re.sub(
-            r"^  # (?=tahoe|caracaldb|peerstreamer|gvod|proxy3|snpservices|dnsservices|  )",
+            r"^  # (?=tahoe|caracaldb|peerstreamer|gvod|proxy3|snpservices|dnsservices|clouder|  )",
             "  ",
             block,
             flags=re.MULTILINE,
@@ -60,6 +60,8 @@ def test_the_commented_services_are_valid_once_uncommented(tmp_path):
     s = loaded.services
     assert s.proxy3 and s.proxy3.node_id == 1234 and s.proxy3.federation == str(tmp_path / "federation.txt")
     assert s.snpservices and s.dnsservices and s.dnsservices.cnml == str(tmp_path / "zone-2525.cnml")
+    assert s.clouder and s.clouder.boxes == ["big-box"] and [c.name for c in s.clouder.containers] == ["c1"]
+    assert [a.image for a in s.clouder.apps] == ["cloudy-box"]
     nodes = yaml.safe_load(scaffold.template("nodes.yml"))["nodes"]
     assert len(nodes) >= loaded.services.caracaldb.nodes
 
