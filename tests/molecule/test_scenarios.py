@@ -91,7 +91,8 @@ def test_scenario(scenario, node_image, tmp_path):
     mitogen = fast.strategy_env()  # ANSIBLE_STRATEGY and ANSIBLE_STRATEGY_PLUGINS
 
     def attempt() -> subprocess.CompletedProcess:
-        log, code = "", 0
+        """stdout: the whole log; stderr: the failed step's own tail (the destroy's would hide it)."""
+        log, code, failed = "", 0, ""
         for step in steps_of(scenario):
             step_env = env | mitogen if step == "converge" else env
             args = ansible_args if step in ("converge", "idempotence") else []
@@ -106,23 +107,24 @@ def test_scenario(scenario, node_image, tmp_path):
             log += done.stdout + done.stderr
             if done.returncode != 0:
                 code = done.returncode
+                failed = f"step {step} failed:\n" + (done.stdout + done.stderr)[-3000:]
                 break
         if code != 0:  # what `molecule test` does after a failed step
             gone = subprocess.run(
                 ["molecule", "destroy", "-s", scenario], cwd=REPO, env=env, capture_output=True, text=True
             )
             log += gone.stdout + gone.stderr
-        return subprocess.CompletedProcess(["molecule", "test", "-s", scenario], code, log, "")
+        return subprocess.CompletedProcess(["molecule", "test", "-s", scenario], code, log, failed)
 
     done = attempt()
     if done.returncode != 0:
         # One retry, loudly: on this shared 2-core machine a multi-box scenario has
         # been seen to time out once in about ten runs (see the closing notes).
-        first = (done.stdout + done.stderr)[-3000:]
+        first = done.stderr
         warnings.warn(f"molecule scenario {scenario} failed once, retrying:\n{first}", stacklevel=1)
         done = attempt()
-    log = done.stdout + done.stderr
-    assert done.returncode == 0, log[-6000:]
+    log = done.stdout
+    assert done.returncode == 0, done.stderr + "\n...\n" + log[-3000:]
     assert "idempotence" in log.lower()
     if scenario in THROUGH_TARBALL:
         # The installed copy's tasks ran (its MANIFEST.json is what the tarball has), the checkout's never.
