@@ -64,6 +64,18 @@ class Host:
     node: Node
 
     @property
+    def clouder_host(self) -> str | None:
+        """The clouder host a Cloudy container runs on (its inventory host name); None for a box."""
+        return self.node.vars.get(clouder.HOST_VAR) if clouder.GUEST_TAG in self.node.tags else None
+
+    @property
+    def reached_at(self) -> str:
+        """Where the controller reaches it, for people: a container's address and its host."""
+        if self.clouder_host is None:
+            return self.node.address
+        return f"{clouder.bridge_ip(self.overlay_ip)} via {self.clouder_host}"
+
+    @property
     def groups(self) -> tuple[str, ...]:
         return ("cloudy", "tinc", *self.services)
 
@@ -136,6 +148,7 @@ class Plan:
                     "services": list(h.services),
                     "address": h.node.address,
                     "source": h.node.source,
+                    "clouder_host": h.clouder_host,
                 }
                 for h in self.hosts
             ],

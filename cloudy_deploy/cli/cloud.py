@@ -82,7 +82,7 @@ def discover(
 def _plan_table(the_plan: Plan) -> PlainTable:
     table = PlainTable("node", "tinc name", "overlay ip", "address", "services")
     for h in the_plan.hosts:
-        table.add_row(h.name, h.tinc_name, str(h.overlay_ip), h.node.address, " ".join(h.services))
+        table.add_row(h.name, h.tinc_name, str(h.overlay_ip), h.reached_at, " ".join(h.services))
     return table
 
 

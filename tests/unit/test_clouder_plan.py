@@ -52,6 +52,12 @@ def test_containers_are_boxes_of_the_plan_behind_their_host(tmp_path):
     # Planned like any box: tinc name and overlay address, kept in the lock.
     assert {by_name["c1"].tinc_name, by_name["c2"].tinc_name} == {"c1", "c2"}
     assert set(plan.lock.nodes) == {"big", "small", "c1", "c2"}
+    # `cloudy plan` shows the host it runs on.
+    last_two = ".".join(str(by_name["c1"].overlay_ip).split(".")[2:])
+    assert by_name["c1"].reached_at == f"100.64.{last_two} via big"
+    assert by_name["big"].reached_at == "10.1.2.10"
+    hosts = {h["name"]: h for h in plan.to_json()["hosts"]}
+    assert hosts["c1"]["clouder_host"] == "big" and hosts["big"]["clouder_host"] is None
 
 
 def test_a_container_is_reached_through_its_host_with_its_key_read_there(tmp_path):

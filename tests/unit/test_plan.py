@@ -194,6 +194,7 @@ def test_json_form():
         "services": ["avahi"],
         "address": "10.1.2.10",
         "source": "static:nodes.yml",
+        "clouder_host": None,
     }
     assert data["diff"]["added"] == ["a"] and data["lock_changed"] is True
 
