@@ -26,6 +26,7 @@ CI_SECONDS = {
     "tahoe": 499,
     "webui": 495,
     "apps": 456,
+    "clouder": 313,
     "guifi": 355,
     "tinc_spine": 293,
     "avahi_dns": 288,
