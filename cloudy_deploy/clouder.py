@@ -8,7 +8,7 @@ connection that checks the host's own key. Nothing about a container is trusted 
 
 import shlex
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
@@ -24,7 +24,7 @@ HOST_VAR = "cloudy_clouder_host"  # the guest's clouder host (its inventory host
 STATE_DIR = "/var/lib/cloudy-clouder"  # role clouder's clouder__state_dir
 
 
-def guest_nodes(spec: CloudSpec, nodes: Sequence[Node], hostname_of: Any) -> list[Node]:
+def guest_nodes(spec: CloudSpec, nodes: Sequence[Node], hostname_of: Callable[[str], str]) -> list[Node]:
     """A node per Cloudy container, reached through its host. HOSTNAME_OF: node name -> host name."""
     clouder = spec.services.clouder
     if clouder is None:
@@ -80,17 +80,19 @@ def refuse_clashes(guests: dict[str, tuple[str, IPv4Address]]) -> None:
             )
 
 
-def guest_ssh_vars(node: Node, user: str, key: str | None, host_ssh_args: str) -> dict[str, str]:
+def guest_ssh_vars(
+    name: str, host: str, port: int | None, user: str, key: str | None, host_ssh_args: str
+) -> dict[str, str]:
     """ansible_ssh_common_args of a guest: through its host (the host's own checked ssh options),
     its host key read from the host (role clouder writes it in known_hosts form), nothing else."""
     ssh = shutil.which("ssh") or "/usr/bin/ssh"  # KnownHostsCommand needs an absolute path
     to_host = [ssh, *shlex.split(host_ssh_args)]
     if key:
         to_host += ["-i", key]
-    if node.ssh_port not in (None, 22):
-        to_host += ["-p", str(node.ssh_port)]
-    to_host.append(f"{user}@{node.address}")
-    known = f"{STATE_DIR}/boxes/{node.name}/known_host"
+    if port not in (None, 22):
+        to_host += ["-p", str(port)]
+    to_host.append(f"{user}@{host}")
+    known = f"{STATE_DIR}/boxes/{name}/known_host"
     opts = [
         "UserKnownHostsFile=/dev/null",
         "GlobalKnownHostsFile=/dev/null",
@@ -104,7 +106,10 @@ def guest_ssh_vars(node: Node, user: str, key: str | None, host_ssh_args: str) -
 
 
 def inventory_vars(
-    hosts: dict[str, dict[str, Any]], guests: dict[str, str], spec: CloudSpec, hostname_of: Any
+    hosts: dict[str, dict[str, Any]],
+    guests: dict[str, str],
+    spec: CloudSpec,
+    hostname_of: Callable[[str], str],
 ) -> None:
     """Add the clouder variables to HOSTS (inventory host -> its vars), in place. GUESTS: each
     container's inventory host -> its clouder host's. Hosts get clouder_boxes and clouder_apps;
@@ -117,12 +122,11 @@ def inventory_vars(
     for guest, host in guests.items():
         hv, via = hosts[guest], hosts[host]
         ip = bridge_ip(IPv4Address(hv["cloudy_overlay_ip"]))
-        node = Node(name=guest, address=via["ansible_host"], ssh_port=via.get("ansible_port"))
-        hv.pop("ansible_port", None)
+        hv.pop("ansible_port", None)  # the container's sshd listens on 22; the port is its host's
+        port = via.get("ansible_port")
         hv |= {"ansible_host": str(ip), "ansible_user": "root", HOST_VAR: host}
-        hv |= guest_ssh_vars(
-            node, via["ansible_user"], via.get("ansible_ssh_private_key_file"), via["ansible_ssh_common_args"]
-        )
+        key, args = via.get("ansible_ssh_private_key_file"), via["ansible_ssh_common_args"]
+        hv |= guest_ssh_vars(guest, via["ansible_host"], port, via["ansible_user"], key, args)
         via["clouder_boxes"].append({"name": guest, "ip": str(ip)})
     for app in c.apps:
         entry = app.model_dump(exclude={"host"}, exclude_none=True)

@@ -5,7 +5,6 @@ container's private host key never reaches the controller; a container dropped f
 leaves the mesh and the next deploy does not bring it back. (Idempotence: molecule `clouder`, and
 the lab tests' `--full` runs for the roles every box gets.)"""
 
-import json
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import yaml
 
 from cloudy_deploy.lab import naming
 from tests.conftest import run_cloudy
+from tests.lab.boxes import exec_ok, services
 from tests.lab.overlay import pings
 
 pytestmark = pytest.mark.lab
@@ -35,18 +35,6 @@ def write_spec(home: Path, lab: str, containers: str) -> None:
     (home / "cloudy.yml").write_text(
         SPEC.format(lab=lab, host=naming.box_name(lab, 1), containers=containers)
     )
-
-
-def exec_ok(box, cmd: list[str]) -> str:
-    code, out = box.exec_run(cmd)
-    assert code == 0, out.decode(errors="replace")[-2000:]
-    return out.decode()
-
-
-def services(home: Path, stype: str) -> list[dict]:
-    result = run_cloudy("services", "--json", "--type", stype, home=home)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout)
 
 
 def test_a_cloudy_container_joins_the_cloud_and_leaves_it(home, lab, docker_client):

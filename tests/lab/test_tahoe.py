@@ -6,15 +6,14 @@ controller's folder (run artifacts with --diff, records, inventory, fact cache),
 private. Every box's panel answers over the overlay with the certificate it announces (role common
 and webui together, as site.yml runs them)."""
 
-import json
 import stat
-from pathlib import Path
 
 import pytest
 
 from cloudy_deploy import runs
 from cloudy_deploy.lab import naming
 from tests.conftest import run_cloudy
+from tests.lab.boxes import exec_ok, services
 
 pytestmark = pytest.mark.lab
 
@@ -36,18 +35,6 @@ services:
   tahoe: {{introducers: 1, storage: all, shares: {{needed: 2, happy: 3, total: 3}}}}
   webui: all
 """
-
-
-def exec_ok(box, cmd: list[str]) -> str:
-    code, out = box.exec_run(cmd)
-    assert code == 0, out.decode(errors="replace")[-2000:]
-    return out.decode()
-
-
-def services(home: Path, stype: str) -> list[dict]:
-    result = run_cloudy("services", "--json", "--type", stype, home=home)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout)
 
 
 def test_tahoe_grid_from_the_spec(home, lab, docker_client):
