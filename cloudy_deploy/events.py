@@ -112,8 +112,11 @@ class RunProgress:
                 stats.warnings.append(_squash(text))
         if kind == "runner_on_ok":
             msg = res.get("msg")
-            if isinstance(msg, Mapping) and isinstance(msg.get("cloudy_report"), Mapping):
-                self.reports[host] = dict(msg["cloudy_report"])
+            # A debug task's msg (status.yml), or an action's own result (applied_group).
+            shown = msg.get("cloudy_report") if isinstance(msg, Mapping) else None
+            for report in (shown, res.get("cloudy_report")):
+                if isinstance(report, Mapping):
+                    self.reports.setdefault(host, {}).update(report)
             stats.ok += 1
             stats.changed += bool(res.get("changed"))
             status = "changed" if res.get("changed") else "ok"

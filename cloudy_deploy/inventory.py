@@ -34,6 +34,10 @@ COMPONENTS = (
     "dnsservices",
     "repository",
 )
+# Empty groups the playbooks fill as they run: the boxes checked, and those left out as unchanged
+# since their last complete run (playbooks/applied_check.yml). Declared so that a play's pattern
+# `GROUP:!cloudy_unchanged` matches quietly when none is.
+RUN_GROUPS = ("cloudy_checked", "cloudy_unchanged")
 HEADER = "# Written by cloudy-deploy from cloudy.yml and cloudy.lock: edit those, not this file.\n"
 # Planned variables win over a source's host vars of the same name.
 _PLANNED = ("ansible_", "cloudy_", "common_hostname")
@@ -90,6 +94,9 @@ def _group_vars(plan: Plan, spec: CloudSpec) -> dict[str, dict[str, Any]]:
             "cloudy_overlay_port": overlay.port,
             "cloudy_overlay_prefix": plan.subnet.prefixlen,
             "cloudy_overlay_subnet": str(plan.subnet),
+            # Leave out the boxes unchanged since their last complete run (`cloudy deploy --full`
+            # and `-e cloudy_skip_unchanged=false` run them too).
+            "cloudy_skip_unchanged": True,
             "cloudy_version": __version__,
         },
         "tinc": {"tinc_spines": overlay.spines, "tinc_topology": overlay.topology},
@@ -153,7 +160,7 @@ def build(
     guests = {h.hostname: h.node.vars[clouder.HOST_VAR] for h in ordered if clouder.GUEST_TAG in h.node.tags}
     clouder.inventory_vars(hosts, guests, spec, hostname_for)
     hosts = {name: dict(sorted(hv.items())) for name, hv in hosts.items()}
-    groups: dict[str, list[str]] = {g: [] for g in GROUPS}
+    groups: dict[str, list[str]] = {g: [] for g in (*GROUPS, *RUN_GROUPS)}
     for h in ordered:
         for group in h.groups:
             groups[group].append(h.hostname)

@@ -15,7 +15,7 @@ from typing import Any
 
 import ansible_runner
 
-from cloudy_deploy import runs
+from cloudy_deploy import applied, runs
 from cloudy_deploy.events import RunProgress
 from cloudy_deploy.fast import strategy_env
 from cloudy_deploy.paths import collection_root, collections_path, playbook_path, state_root
@@ -62,10 +62,8 @@ def run_playbook(
     extravars: dict[str, Any] | None = None,
     keep: int = runs.DEFAULT_KEEP,
     fast: bool = False,
-    unchanged: list[str] | None = None,
 ) -> runs.RunRecord:
-    """Run PLAYBOOK and record it; UNCHANGED: boxes left out of it, in its record as hosts with
-    nothing done (cli/run.py, applied.py)."""
+    """Run PLAYBOOK and record it, with the boxes its first play left out (applied.py)."""
     previous = runs.last(home, command, playbook)
     record, folder = runs.new_run(home, command, playbook, limit)
     runs.save(record, home)
@@ -108,8 +106,8 @@ def run_playbook(
     record.seconds = time.monotonic() - started
     record.status = status
     record.tasks = progress.tasks_done
-    record.hosts = progress.final() | {h: runs.HostStats() for h in unchanged or ()}
-    record.unchanged = list(unchanged or ())
+    record.hosts = progress.final()
+    record.unchanged = applied.left_out(progress.reports)
     record.reports = progress.reports
     if status not in ("successful", "canceled") and not record.hosts:
         record.error = _first_error(folder / "artifacts" / record.id / "stdout")

@@ -103,37 +103,6 @@ def _names(hosts: list[str], shown: int = 10) -> str:
     return ", ".join(hosts[:shown]) + more
 
 
-def _compare(project: proj.Project, the_plan: Plan, playbook: str, fast: bool) -> applied.Decision:
-    """One task per box (playbooks/applied.yml): which boxes are unchanged since their last complete
-    run of PLAYBOOK, and why each other one runs."""
-    hosts = [h.hostname for h in the_plan.hosts]
-    check = runner.run_playbook(
-        "applied.yml",
-        project.inventory_dir,
-        progress.QuietDisplay(),
-        command="compare",
-        home=project.home,
-        forks=max(1, min(len(hosts), MAX_FORKS)),
-        extravars={"cloudy_applied_playbook": playbook},
-        fast=fast,
-    )
-    decision = applied.decide(hosts, check.reports, applied.inputs_digest(project.inventory_dir, playbook))
-    decision.seconds = check.seconds
-    if decision.unchanged and decision.reasons:  # all unchanged: the recap says it
-        say(
-            f"{len(decision.unchanged)} of {len(hosts)} boxes unchanged since their last complete run, "
-            f"left out ({_names(decision.unchanged)}; checked in {check.seconds:.1f} s): "
-            "`--full` runs them too"
-        )
-    if decision.reasons and set(decision.reasons.values()) != {applied.NO_RECORD}:
-        by_reason: dict[str, list[str]] = {}
-        for host, why in decision.reasons.items():
-            by_reason.setdefault(why, []).append(host)
-        for why, names in by_reason.items():
-            say(f"run on {_names(names)}: {why}")
-    return decision
-
-
 def _run_site(
     project: proj.Project,
     command: str,
@@ -145,40 +114,23 @@ def _run_site(
     extra: dict[str, object] | None = None,
     **options: object,
 ) -> runs.RunRecord:
-    """site.yml on the plan's boxes, leaving out (when COMPARE) those unchanged since their last
-    complete run (applied.py); the boxes that complete it record it for the next run."""
-    hosts = [h.hostname for h in the_plan.hosts]
-    fast = bool(options.get("fast"))
-    if compare:
-        decision = _compare(project, the_plan, "site.yml", fast)
-    else:
-        decision = applied.Decision(applied.inputs_digest(project.inventory_dir, "site.yml"))
-    wanted = set(limit.split(",")) if limit else set(hosts)  # compare: no limit, or --retry-failed's names
-    targets = [h for h in hosts if h in wanted and h not in decision.unchanged]
-    unchanged = [h for h in decision.unchanged if h in wanted]
-    if compare and not targets:
-        record, _folder = runs.new_run(project.home, command, "site.yml", limit)
-        record.status, record.unchanged, record.seconds = "successful", unchanged, decision.seconds
-        record.hosts = {h: runs.HostStats() for h in unchanged}
-        display = progress.choose(as_json, extra)
-        display.start(record, None)
-        runs.save(record, project.home)
-        display.stop(record)
-        return record
-    if unchanged:
-        limit = ",".join(targets)
-    return _run(
+    """site.yml on the plan's boxes. Its first play leaves out (when COMPARE) the boxes unchanged
+    since their last complete run (applied_check.yml); the boxes that complete it record it."""
+    record = _run(
         project,
         command,
         "site.yml",
         as_json,
-        len(hosts),
+        len(the_plan.hosts),
         extra=extra,
         limit=limit,
-        extravars=decision.extravars("site.yml"),
-        unchanged=unchanged,
+        extravars={} if compare else {"cloudy_skip_unchanged": False},
         **options,
     )
+    if not as_json:
+        for why, names in applied.reasons(record.reports).items():
+            say(f"ran on {_names(names)}: {why}")
+    return record
 
 
 def deploy(

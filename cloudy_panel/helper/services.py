@@ -242,7 +242,10 @@ def apply_role(ctx: Context, service: Service, values: dict[str, Any]) -> str:
     }
     # The box under its node name (a nickname, a log line say it), reached by connection local.
     name = str(ctx.config.get("node") or socket.gethostname())
-    inventory = {"all": {"hosts": {name: host}, "children": {g: {"hosts": {name: {}}} for g in groups}}}
+    children: dict[str, dict] = {g: {"hosts": {name: {}}} for g in groups}
+    # Filled as site.yml runs (applied_check.yml); declared so the playbook's patterns match quietly.
+    children |= {"cloudy_checked": {}, "cloudy_unchanged": {}}
+    inventory = {"all": {"hosts": {name: host}, "children": children}}
     work = ctx.state_dir / "ansible"
     work.mkdir(mode=0o700, parents=True, exist_ok=True)
     # JSON is YAML to the inventory plugin; root's only, as it may hold a FURL.

@@ -6,6 +6,7 @@ import json
 import os
 from importlib.machinery import SourceFileLoader
 from pathlib import Path
+from unittest.mock import MagicMock, patch
 
 import pytest
 import yaml
@@ -15,6 +16,12 @@ from cloudy_deploy import applied
 from tests.conftest import COLLECTION
 
 ansible_basic = pytest.importorskip("ansible.module_utils.basic")
+from ansible.parsing.dataloader import DataLoader  # noqa: E402
+
+from ansible_collections.clommunity.cloudy.plugins.action.applied_group import ActionModule  # noqa: E402
+from ansible_collections.clommunity.cloudy.plugins.lookup import applied_run  # noqa: E402
+from ansible_collections.clommunity.cloudy.plugins.lookup.applied_run import LookupModule  # noqa: E402
+
 MODULE = COLLECTION / "plugins" / "modules" / "cloudy_applied.py"
 
 
@@ -154,50 +161,107 @@ def test_a_record_that_does_not_add_up_is_refused_and_nothing_written(monkeypatc
     assert not folder.exists()
 
 
-def report(state: str, digest: str | None, parts: dict | None = None) -> dict:
+def report(state: str | None, digest: str | None, parts: dict | None = None) -> dict:
     parts = parts or {"files": "f", "packages": "p", "units": "u", "addresses": "a"}
     recorded = None if digest is None else {"digest": digest, "state": state, "parts": parts}
-    return {
-        "state": state,
-        "parts": {"files": "f", "packages": "p", "units": "u", "addresses": "a"},
-        "recorded": recorded,
-    }
+    now = {"parts": {"files": "f", "packages": "p", "units": "u", "addresses": "a"}, "recorded": recorded}
+    return now if state is None else {"state": state, **now}
 
 
-def test_boxes_whose_record_holds_the_coming_digest_are_left_out():
+def group(host: str, **args: object) -> dict:
+    """What the action applied_group returns for HOST."""
+    task = MagicMock(args=args, async_val=0, check_mode=False)
+    action = ActionModule(task, MagicMock(), MagicMock(check_mode=False), None, None, None)
+    return action.run(task_vars={"inventory_hostname": host})
+
+
+def run_of(hostvars: dict, inventory: Path, playbook: str = "site.yml", **extra: object) -> dict:
+    """What the lookup applied_run returns for the boxes of HOSTVARS."""
+    lookup = LookupModule(loader=DataLoader())
+    variables = {"hostvars": hostvars, "ansible_inventory_sources": [str(inventory)]}
+    with patch.object(applied_run, "load_extra_vars", return_value=extra):
+        return lookup.run([], variables, playbook=playbook, hosts=list(hostvars))[0]
+
+
+def test_boxes_whose_record_holds_the_coming_digest_are_left_out(tmp_path):
+    (tmp_path / "hosts.yml").write_text("all: {}\n")
     states = {"a": "1", "b": "2", "c": "3"}
-    now = box.run_digest("in", states)
-    reports = {"a": report("1", now), "b": report("2", now), "c": report("3", None)}
-    decision = applied.decide(["a", "b", "c"], reports, "in")
-    assert decision.unchanged == ["a", "b"]
-    assert decision.reasons == {"c": "no complete run is recorded on it"}
-    assert decision.extravars("site.yml") == {
-        "cloudy_applied": {"playbook": "site.yml", "inputs": "in", "states": states}
+    run = run_of({h: {"applied_now": report(s, None)} for h, s in states.items()}, tmp_path / "hosts.yml")
+    assert run["states"] == states and run["digest"] == box.run_digest(run["inputs"], states)
+    reports = {"a": report("1", run["digest"]), "b": report("2", run["digest"]), "c": report("3", None)}
+    results = {h: group(h, run=run, now=now, leave_out=True) for h, now in reports.items()}
+    assert {h: r["add_group"] for h, r in results.items()} == {
+        "a": "cloudy_unchanged",
+        "b": "cloudy_unchanged",
+        "c": "cloudy_run",
     }
+    assert all(r["parent_groups"] == ["cloudy_checked"] and r["changed"] is False for r in results.values())
+    found = {h: r["cloudy_report"] for h, r in results.items()}
+    assert applied.left_out(found) == ["a", "b"]
+    # Only boxes with no record yet ran: nothing to explain (a first run).
+    assert applied.reasons(found) == {}
+    found["b"]["applied"] |= {"left_out": False, "why": "its files changed since its last complete run"}
+    assert applied.reasons(found) == {
+        "its files changed since its last complete run": ["b"],
+        "no complete run is recorded on it": ["c"],
+    }
+    # --full (leave_out false): found unchanged, run anyway; nothing to explain.
+    full = {h: group(h, run=run, now=now, leave_out=False)["cloudy_report"] for h, now in reports.items()}
+    assert applied.left_out(full) == [] and full["a"]["applied"]["unchanged"] is True
+    assert applied.reasons(full) == {}
 
 
-def test_a_box_that_does_not_answer_makes_every_box_run():
-    now = box.run_digest("in", {"a": "1", "b": "2"})
-    decision = applied.decide(["a", "b"], {"a": report("1", now)}, "in")
-    assert decision.unchanged == []
-    assert decision.reasons["b"] == "it did not answer the check"
-    assert decision.reasons["a"].startswith("the inventory, the collection or another box changed")
+def test_no_check_no_report_and_every_box_runs():
+    # --tags, --limit, --check: the check did not run (no `run`), every box goes to cloudy_run.
+    result = group("a", now={}, leave_out=True)
+    assert result["add_group"] == "cloudy_run" and "cloudy_report" not in result
+
+
+def test_a_box_that_does_not_answer_makes_every_box_run(tmp_path):
+    (tmp_path / "hosts.yml").write_text("all: {}\n")
+    recorded = box.run_digest("x", {"a": "1", "b": "2"})
+    run = run_of({"a": {"applied_now": report("1", recorded)}, "b": {}}, tmp_path / "hosts.yml")
+    assert run["states"] == {"a": "1"}
+    found = {
+        "a": group("a", run=run, now=report("1", recorded), leave_out=True)["cloudy_report"],
+        "b": group("b", run=run, now=report(None, None), leave_out=True)["cloudy_report"],
+    }
+    assert applied.left_out(found) == []
+    assert found["b"]["applied"]["why"] == "it did not answer the check"
+    assert found["a"]["applied"]["why"].startswith("the inventory, the collection or another box changed")
 
 
 def test_the_reason_names_what_changed_on_the_box():
     old = {"files": "OLD", "packages": "p", "units": "OLD", "addresses": "a"}
-    decision = applied.decide(["a"], {"a": report("1", "stale", old)}, "in")
-    assert decision.reasons == {"a": "its files and its services changed since its last complete run"}
+    assert (
+        box.why_run(report("1", "stale", old))
+        == "its files and its services changed since its last complete run"
+    )
 
 
-def test_the_inputs_digest_follows_the_inventory_and_the_playbook(tmp_path):
-    (tmp_path / "hosts.yml").write_text("all: {}\n")
-    one = applied.inputs_digest(tmp_path, "site.yml")
-    assert one == applied.inputs_digest(tmp_path, "site.yml")
-    assert one != applied.inputs_digest(tmp_path, "mesh.yml")
+def test_the_inputs_digest_follows_the_inventory_the_playbook_and_the_extra_vars(tmp_path):
+    hosts = tmp_path / "hosts.yml"
+    hosts.write_text("all: {}\n")
+    boxes = {"a": {"applied_now": report("1", None)}}
+    one = run_of(boxes, hosts)["inputs"]
+    assert one == run_of(boxes, hosts)["inputs"]
+    assert one != run_of(boxes, hosts, "mesh.yml")["inputs"]
+    assert one != run_of(boxes, hosts, x=1)["inputs"]
+    # AWX's job variables and the switch itself are not inputs.
+    assert one == run_of(boxes, hosts, awx_job_id=7, tower_job_id=7, cloudy_skip_unchanged=False)["inputs"]
+    (tmp_path / "cloudy.yml").write_text("cloud: x\n")  # beside the inventory plugin's file
+    two = run_of(boxes, hosts)["inputs"]
+    assert two != one
     (tmp_path / "group_vars").mkdir()
     (tmp_path / "group_vars" / "all.yml").write_text("x: 1\n")
-    assert one != applied.inputs_digest(tmp_path, "site.yml")
+    three = run_of(boxes, hosts)["inputs"]
+    assert three != two
+    # Beside a file source, only its own folder's files and its group_vars, host_vars count.
+    (tmp_path / "projects").mkdir()
+    (tmp_path / "projects" / "big.iso").write_text("x")
+    assert run_of(boxes, hosts)["inputs"] == three
+    # A folder source counts whole (the wrapper's .cloudy/inventory).
+    assert run_of(boxes, tmp_path)["inputs"] != run_of(boxes, tmp_path / "projects")["inputs"]
 
 
 def _paths_in(value: object) -> list[str]:

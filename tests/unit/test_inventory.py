@@ -138,6 +138,8 @@ def test_groups_list_every_contract_group():
         "dnsservices",
         "clouder",
         "clouder_guests",
+        "cloudy_checked",
+        "cloudy_unchanged",
     ]
     assert list(children["tinc"]["hosts"]) == ["box", "can-radio", "lab-1"]
     assert list(children["tahoe_introducer"]["hosts"]) == ["box"]  # lowest overlay IP
@@ -152,6 +154,7 @@ def test_group_vars():
         "cloudy_overlay_port": 655,
         "cloudy_overlay_prefix": 16,
         "cloudy_overlay_subnet": "10.99.0.0/16",
+        "cloudy_skip_unchanged": True,
         "cloudy_version": inventory.__version__,
     }
     assert yaml.safe_load(files["group_vars/all/tinc.yml"]) == {"tinc_spines": 3, "tinc_topology": "auto"}

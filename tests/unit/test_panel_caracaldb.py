@@ -74,7 +74,10 @@ def role_vars(ctx, service):
 def test_install_caracaldb_runs_a_cloud_of_its_own_with_the_api(ctx, tmp_path):
     fake_playbook(ctx, tmp_path)
     wait_job(ctx, call(ctx, "service.action", service="caracaldb", action="install")["job"])
-    assert sorted(inventory(ctx, "caracaldb")["all"]["children"]) == ["caracaldb", "caracaldb_api"]
+    assert sorted(g for g, v in inventory(ctx, "caracaldb")["all"]["children"].items() if v) == [
+        "caracaldb",
+        "caracaldb_api",
+    ]
     assert role_vars(ctx, "caracaldb") == {}
 
 
@@ -82,7 +85,7 @@ def test_join_caracaldb_names_the_bootstrap_server(ctx, tmp_path):
     fake_playbook(ctx, tmp_path)
     values = {"form": "join", "bootstrap": "10.99.0.3:45678"}
     wait_job(ctx, call(ctx, "service.action", service="caracaldb", action="configure", values=values)["job"])
-    assert list(inventory(ctx, "caracaldb")["all"]["children"]) == ["caracaldb"]
+    assert list(g for g, v in inventory(ctx, "caracaldb")["all"]["children"].items() if v) == ["caracaldb"]
     assert role_vars(ctx, "caracaldb") == {"caracaldb_bootstrap": "10.99.0.3:45678"}
 
 
@@ -90,7 +93,7 @@ def test_gvod_runs_its_role_with_the_forms_values(ctx, tmp_path):
     fake_playbook(ctx, tmp_path)
     values = {"form": "settings", **GVOD}
     wait_job(ctx, call(ctx, "service.action", service="gvod", action="configure", values=values)["job"])
-    assert list(inventory(ctx, "gvod")["all"]["children"]) == ["gvod"]
+    assert list(g for g, v in inventory(ctx, "gvod")["all"]["children"].items() if v) == ["gvod"]
     assert role_vars(ctx, "gvod") == {
         "gvod_library": "/srv/videos",
         "gvod_caracal_address": "10.99.0.3:45678",

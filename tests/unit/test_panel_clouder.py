@@ -189,7 +189,7 @@ def test_bad_button_values_change_nothing(box, values):
 
 def inventory_host(ctx) -> dict:
     data = json.loads((ctx.state_dir / "ansible" / "clouder-inventory.json").read_text())
-    assert list(data["all"]["children"]) == ["clouder"]
+    assert list(g for g, v in data["all"]["children"].items() if v) == ["clouder"]
     assert data["all"]["hosts"]["box1"]["clouder_from"] == "panel"  # the role prunes the panel's only
     return data["all"]["hosts"]["box1"]
 

@@ -1,7 +1,8 @@
 # Part of the collection clommunity.cloudy. GPL-3.0-or-later.
 """What a box is, in a few digests, and the digest of a run: the one definition of both, used by
-the module cloudy_applied on the boxes and by the wrapper, which compares them to skip the boxes
-that nothing changed since their last complete run."""
+the module cloudy_applied on the boxes and, on the controller, by the lookup applied_run and the
+action applied_group, which leave out of a run the boxes nothing changed for since their last
+complete run (playbooks/applied_check.yml)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,14 @@ EXCLUDE = (
     "*/__pycache__/*",
     "*.pyc",
 )
+# What a box's state is made of, for people ("run on X: its files changed ...").
+PARTS = {
+    "files": "its files",
+    "packages": "its packages",
+    "units": "its services",
+    "addresses": "its addresses",
+}
+NO_RECORD = "no complete run is recorded on it"
 LISTING = ("--no-legend", "--plain", "--full")
 # Started by an SSH login, or by a D-Bus call (Ansible's hostname module, timedatectl) until idle.
 ON_DEMAND = (
@@ -144,3 +153,40 @@ def run_digest(inputs: str, states: Mapping[str, str]) -> str:
     record holds this digest saw the same inputs and the same cloud at the end of its last
     complete run."""
     return _digest([inputs, *(f"{host} {states[host]}" for host in sorted(states))])
+
+
+def tree_lines(label: str, root: str, recursive: bool = True) -> Iterable[str]:
+    """One line per file under ROOT (its path under LABEL, its content's digest), in order;
+    not RECURSIVE: only the files in ROOT itself."""
+    found = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__") if recursive else []
+        found.extend(os.path.join(folder, name) for name in names if not name.endswith(".pyc"))
+    for path in sorted(found):
+        with open(path, "rb") as handle:
+            content = hashlib.sha256(handle.read()).hexdigest()
+        yield f"{label}/{os.path.relpath(path, root)} {content}"
+
+
+def inputs_digest(header: str, trees: Iterable[tuple[str, str, bool]]) -> str:
+    """What the controller gives a run: HEADER (playbook, ansible-core, extra vars) and the files
+    of TREES ((label, folder, recursive): the collection, the panel's source, the inventory)."""
+    digest = hashlib.sha256(header.encode())
+    for label, root, recursive in trees:
+        for line in tree_lines(label, root, recursive):
+            digest.update(line.encode() + b"\n")
+    return digest.hexdigest()
+
+
+def why_run(now: Mapping | None) -> str:
+    """Why a box runs, for people, from what its check read (NOW: parts and recorded)."""
+    if not now or "state" not in now:
+        return "it did not answer the check"
+    recorded = now.get("recorded")
+    if not isinstance(recorded, Mapping) or "digest" not in recorded:
+        return NO_RECORD
+    before, parts = recorded.get("parts") or {}, now.get("parts") or {}
+    changed = [words for key, words in PARTS.items() if before.get(key) != parts.get(key)]
+    if changed:
+        return " and ".join(changed) + " changed since its last complete run"
+    return "the inventory, the collection or another box changed since its last complete run"
