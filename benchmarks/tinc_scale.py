@@ -155,8 +155,15 @@ def write_inventory(home: Path, name: str = LAB) -> tuple[Path, dict]:
         yaml.safe_dump(
             {
                 "all": {
-                    "vars": {"cloudy_cloud": NET},
-                    "children": {"cloudy": {"hosts": hosts}, "tinc": {"children": {"cloudy": {}}}},
+                    # As the wrapper's inventory: mesh.yml leaves out the boxes unchanged since
+                    # its last complete run (playbooks/applied_check.yml).
+                    "vars": {"cloudy_cloud": NET, "cloudy_skip_unchanged": True},
+                    "children": {
+                        "cloudy": {"hosts": hosts},
+                        "tinc": {"children": {"cloudy": {}}},
+                        "cloudy_checked": {},
+                        "cloudy_unchanged": {},
+                    },
                 }
             },
             sort_keys=False,
