@@ -175,10 +175,13 @@ def group(host: str, **args: object) -> dict:
     return action.run(task_vars={"inventory_hostname": host})
 
 
-def run_of(hostvars: dict, inventory: Path, playbook: str = "site.yml", **extra: object) -> dict:
-    """What the lookup applied_run returns for the boxes of HOSTVARS."""
+def run_of(
+    hostvars: dict, inventory: Path, playbook: str = "site.yml", own: dict | None = None, **extra: object
+) -> dict:
+    """What the lookup applied_run returns for the boxes of HOSTVARS (OWN: the variables of the box
+    it runs for)."""
     lookup = LookupModule(loader=DataLoader())
-    variables = {"hostvars": hostvars, "ansible_inventory_sources": [str(inventory)]}
+    variables = {"hostvars": hostvars, "ansible_inventory_sources": [str(inventory)], **(own or {})}
     with patch.object(applied_run, "load_extra_vars", return_value=extra):
         return lookup.run([], variables, playbook=playbook, hosts=list(hostvars))[0]
 
@@ -260,6 +263,14 @@ def test_the_inputs_digest_follows_the_inventory_the_playbook_and_the_extra_vars
     (tmp_path / "projects").mkdir()
     (tmp_path / "projects" / "big.iso").write_text("x")
     assert run_of(boxes, hosts)["inputs"] == three
+    # A file on the controller that a role copies to the boxes (`*_src`): its content counts.
+    federation = tmp_path / "projects" / "federation.json"
+    federation.write_text("[]")
+    own = {"proxy3_federation_src": str(federation), "snpservices_cnml_src": "https://example.org/x"}
+    before = run_of(boxes, hosts, own=own)["inputs"]
+    assert before != three
+    federation.write_text('[{"node": 1}]')
+    assert run_of(boxes, hosts, own=own)["inputs"] != before
     # A folder source counts whole (the wrapper's .cloudy/inventory).
     assert run_of(boxes, tmp_path)["inputs"] != run_of(boxes, tmp_path / "projects")["inputs"]
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -20,7 +21,8 @@ name: applied_run
 short_description: The digest of the coming run of a playbook
 description:
   - "Made of what the controller gives the run (the collection, the panel's source, the
-    inventory's folders, the extra vars, the playbook, ansible-core's version) and the state of
+    inventory's folders, the extra vars, the controller files that *_src variables name, the
+    playbook, ansible-core's version) and the state of
     every box of HOSTS as its check read it (the variable applied_now, module cloudy_applied)."
   - "Returns {playbook, inputs, states, digest}. A box whose record holds DIGEST is unchanged."
 options:
@@ -50,6 +52,18 @@ def _inventory_trees(sources: list[str]) -> list[tuple[str, str, bool]]:
     return trees
 
 
+def _controller_files(variables: dict[str, Any]) -> list[str]:
+    """Files on the controller the roles copy to the boxes (`*_src` variables holding an absolute
+    path: docs/inventory.md), each with its content's digest: an edit there is a change too."""
+    found = []
+    for key in sorted(k for k in variables if k.endswith("_src")):
+        value = variables[key]
+        if isinstance(value, str) and os.path.isabs(value) and os.path.isfile(value):
+            with open(value, "rb") as handle:
+                found.append(f"{key} {value} {hashlib.sha256(handle.read()).hexdigest()}")
+    return found
+
+
 class LookupModule(LookupBase):
     def run(self, terms: list[Any], variables: dict[str, Any] | None = None, **kwargs: Any) -> list[Any]:
         variables = variables or {}
@@ -68,6 +82,7 @@ class LookupModule(LookupBase):
             f"playbook {playbook}\nansible-core {ansible_version}\n"
             f"extra vars {json.dumps(extra, sort_keys=True, default=str)}\n"
             f"inventory sources {json.dumps([s for s in sources if not os.path.exists(s)])}\n"
+            f"controller files {json.dumps(_controller_files(variables))}\n"
         )
         trees = [("collection", COLLECTION, True)]
         panel = importlib.util.find_spec("cloudy_panel")
