@@ -184,3 +184,19 @@ def test_an_ignored_unreachable_delegation_is_a_warning_not_a_failure():
     final = prog.final()["here"]
     assert final.success and final.failures == []
     assert final.warnings == ["here: ignored: Read: unreachable: item gone: Connection refused"]
+
+
+def test_a_report_comes_from_a_debug_msg_or_from_an_actions_own_result():
+    prog = RunProgress()
+
+    def ok(host: str, res: dict) -> None:
+        prog.apply({"event": "runner_on_ok", "event_data": {"host": host, "task": "t", "res": res}})
+
+    # action applied_group (applied_check.yml), then a debug task's report: both kept.
+    ok("b1", {"changed": False, "cloudy_report": {"applied": {"left_out": True, "why": ""}}})
+    ok("b1", {"msg": {"cloudy_report": {"uptime": 5}}})
+    ok("b2", {"changed": False, "cloudy_report": {"applied": {"left_out": False, "why": "x"}}})
+    assert prog.reports == {
+        "b1": {"applied": {"left_out": True, "why": ""}, "uptime": 5},
+        "b2": {"applied": {"left_out": False, "why": "x"}},
+    }
