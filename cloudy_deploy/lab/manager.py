@@ -12,7 +12,7 @@ from pathlib import Path
 import docker
 
 from cloudy_deploy.errors import BadInput
-from cloudy_deploy.lab import boxes, naming, state, subnet
+from cloudy_deploy.lab import boxes, limits, naming, state, subnet
 from cloudy_deploy.lab.docker_api import connect, used_subnets
 from cloudy_deploy.lab.images import NodeRecipe, ensure_images
 from cloudy_deploy.lab.sshkeys import ensure_client_key, known_hosts_line, write_known_hosts
@@ -94,6 +94,8 @@ def up(req: UpRequest, say: Say, tick: Callable[[], None] = lambda: None) -> sta
         say(f"lab {req.lab!r} has {len(old.nodes)} boxes; keeping them all (`lab down` removes a lab)")
         count = len(old.nodes)
     net = _plan_subnet(client, req, old, count)
+    running = client.containers.list(filters={"label": f"{naming.LABEL}={req.lab}", "status": "running"})
+    limits.check_inotify(count - len(running))
 
     image = ensure_images(client, NodeRecipe(host_ca=req.host_ca), req.mirror, say)
     folder = state.make_lab_dir(req.lab, req.home)
