@@ -7,8 +7,9 @@ For each size N: N fresh boxes take the plain script (benchmarks/plain_mesh.sh);
 remade, and N fresh boxes take mesh.yml cold, then again with no change. The lab is remade once
 more and `cloudy deploy` (the built-in services) runs as a user runs it: cold; again with every role
 (--full), plain and with Mitogen (--fast); again as is (the boxes unchanged since their last complete
-run left out: one check per box); then `cloudy status` (every box pings every other over the
-overlay) and `cloudy services` (every box listed). Printed: the times, cold as a ratio of the plain
+run left out: one check per box); then `cloudy status` (the pairs its one ping per pair reached),
+every box pinging every other until each answered once (pairs reached in 120 s, the slowest box's
+time) and `cloudy services` (every box listed). Printed: the times, cold as a ratio of the plain
 script, the no-change re-runs per box (must stay flat as N grows), tasks per box per role (must be
 equal for every N), and the memory the boxes (PSS) and the controller took.
 Targets (issue 17, 6 boxes): cold <= 1.5x the plain script; a no-change re-run <= 5 s (mesh.yml),
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import docker
@@ -81,6 +83,37 @@ def boxes_memory(lab: dict) -> float:
     return sum(pss_mib(client.containers.get(box["container"])) for box in lab["nodes"])
 
 
+# On a box: ping the peers that have not answered yet, one fping per round and a pause between
+# rounds (a fresh tinc 1.0 pair relays through the spine until its key and MTU are agreed), until
+# every peer answered or the deadline; prints the peers left and the milliseconds it took.
+CONVERGE = r"""
+left=$(printf '%s\n' $PEERS); t0=$(date +%s%N)
+while [ -n "$left" ] && [ $(( ($(date +%s%N) - t0) / 1000000000 )) -lt $DEADLINE ]; do
+  alive=$(fping -a -r 0 -t 1000 $left 2>/dev/null)
+  left=$(printf '%s\n' $left | grep -vxF -f <(printf '%s\n' $alive) || true)
+  [ -z "$left" ] || sleep 2
+done
+echo "$(printf '%s\n' $left | grep -c .) $(( ($(date +%s%N) - t0) / 1000000 ))"
+"""
+
+
+def all_pairs(lab: dict, overlay: dict[str, str], deadline: int = 120) -> tuple[int, float]:
+    """Every box pings every other until each answered once (or the deadline): pairs reached, and
+    the seconds the slowest box took. All boxes at once, as `cloudy status` runs."""
+    client = docker.from_env()
+
+    def converge(box: dict) -> tuple[int, float]:
+        peers = " ".join(ip for name, ip in overlay.items() if name != box["name"])
+        env = {"PEERS": peers, "DEADLINE": str(deadline)}
+        out = client.containers.get(box["container"]).exec_run(["bash", "-c", CONVERGE], environment=env)
+        left, took_ms = out.output.decode().split()
+        return len(overlay) - 1 - int(left), int(took_ms) / 1000
+
+    with ThreadPoolExecutor(len(lab["nodes"])) as pool:
+        results = list(pool.map(converge, lab["nodes"]))
+    return sum(r[0] for r in results), max(r[1] for r in results)
+
+
 def runner_tasks(home: Path, run_id: str) -> dict[str, Counter]:
     """Tasks each box ran, by role, from an ansible-runner run's job events."""
     counts: dict[str, Counter] = {}
@@ -117,12 +150,13 @@ def through_cloudy(home: Path, n: int) -> dict:
         [*CLOUDY, "status", "--json", "--home", str(home)], capture_output=True, text=True, check=True
     )
     rows = json.loads(status.stdout)
-    row["pings"] = sum(len(r.get("peers") or []) for r in rows) == n * (n - 1)
+    row["status pairs"] = sum(len(r.get("peers") or []) for r in rows)
     services = subprocess.run(
         [*CLOUDY, "services", "--json", "--home", str(home)], capture_output=True, text=True, check=True
     )
     row["listed"] = len({s["node"] for s in json.loads(services.stdout)})
     _inv, lab = write_inventory(home, LAB)
+    row["pairs"] = all_pairs(lab, {r["node"]: r["overlay_ip"] for r in rows if r.get("overlay_ip")})
     row["memory"] = boxes_memory(lab)
     return row
 
@@ -165,15 +199,17 @@ def main() -> None:
     print("\n`cloudy deploy` (site.yml: common, tinc, avahi) on fresh boxes:")
     print(
         "| boxes | cold | again, every role (--full) | per box | --full --fast | per box"
-        " | again as run (left out) | per box | changed | all pairs ping | services list |"
+        " | again as run (left out) | per box | changed | pairs in `cloudy status` | pairs ping (slowest box)"
+        " | services list |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n, _script, _mesh, w, _rss in rows:
         print(
             f"| {n} | {w['site cold']:.1f} s | {w['site full']:.1f} s | {w['site full'] / n:.2f} s"
             f" | {w['site fast']:.1f} s | {w['site fast'] / n:.2f} s"
             f" | {w['site again']:.1f} s ({w['left out']}/{n}) | {w['site again'] / n:.2f} s"
-            f" | {w['changed']} | {w['pings']} | {w['listed']}/{n} |"
+            f" | {w['changed']} | {w['status pairs']}/{n * (n - 1)}"
+            f" | {w['pairs'][0]}/{n * (n - 1)} ({w['pairs'][1]:.0f} s) | {w['listed']}/{n} |"
         )
     print("\ntasks per box by role on the --full run (distinct counts over the boxes):")
     for n, _script, _mesh, w, _rss in rows:
