@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from cloudy_deploy import inventory
-from cloudy_deploy.lab import naming, state
+from cloudy_deploy.lab import limits, naming, state
 from cloudy_deploy.lab.sshkeys import ensure_client_key
 from cloudy_deploy.plan import make_plan
 from cloudy_deploy.runs import load_all
@@ -138,6 +138,21 @@ def test_subnet_overlapping_a_docker_network_is_refused(home, lab, docker_client
         assert docker_client.networks.list(names=[naming.network_name(lab)]) == []
     finally:
         taken.remove()
+
+
+def test_more_boxes_than_the_hosts_inotify_limit_allows_are_refused(home, lab, docker_client):
+    # limit // PER_BOX + 1 boxes exceed the limit even with no instance in use, so the refusal does
+    # not hang on what the tests running beside this one hold.
+    nodes = int(limits.LIMIT_FILE.read_text()) // limits.PER_BOX + 1
+    if nodes > naming.MAX_NODES:
+        pytest.skip(f"this host's inotify limit allows more than {naming.MAX_NODES} boxes")
+    result = run_cloudy("lab", "up", "--name", lab, "--nodes", str(nodes), home=home)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "sysctl -w fs.inotify.max_user_instances=" in lines[0]
+    assert list(home.iterdir()) == []
+    assert lab_containers(docker_client, lab) == []
+    assert docker_client.networks.list(names=[naming.network_name(lab)]) == []
 
 
 def test_cloudy_up_runs_the_main_playbook_and_a_second_run_changes_nothing(cloud, docker_client):
