@@ -35,6 +35,7 @@ def rec(i: int, address: str | None = None) -> dict:
         "address": f"172.29.9.{i}" if address is None else address,
         "port": 655,
         "overlay_ip": f"10.99.0.{i}",
+        "mac": f"02:ca:0a:63:00:{i:02x}",
         "key": KEY.format(n=i),
     }
 
@@ -49,6 +50,18 @@ def test_a_host_file_carries_its_record_and_reads_back():
         data = tb.host_file(record)
         assert b"PRIVATE" not in data and data.count(b"Address") == (1 if record["address"] else 0)
         assert tb.parse_host_file(record["name"], data) == record
+
+
+def test_neighbours_are_every_member_with_a_known_mac_in_ip_order():
+    old = {**rec(3), "mac": ""}  # read back from a host file written before MACs were recorded
+    bad_ip = {**rec(4), "overlay_ip": ""}
+    records = [rec(12), old, bad_ip, {**rec(2), "mac": "02:CA:0A:63:00:02"}]
+    assert tb.neighbours(records) == [
+        {"host": "box-2", "ip": "10.99.0.2", "mac": "02:ca:0a:63:00:02"},
+        {"host": "box-12", "ip": "10.99.0.12", "mac": "02:ca:0a:63:00:0c"},
+    ]
+    old_file = tb.host_file(old)
+    assert b'"mac"' not in old_file and tb.parse_host_file("box_3", old_file)["mac"] == ""
 
 
 def test_files_that_are_no_record_of_ours_are_ignored():

@@ -216,3 +216,82 @@ def test_wait_address(helper, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["tinc-helper", "wait-address", "--interface", "net", "--address",
                                       "10.99.0.10", "--timeout", "0"])  # fmt: skip
     assert helper.main() == 1
+
+
+class Neigh:
+    """A fake `ip neigh`: a table of permanent entries; records the changes."""
+
+    def __init__(self, table: dict[str, str]) -> None:
+        self.table = dict(table)
+        self.calls: list[tuple[str, ...]] = []
+
+    def run(self, *cmd: str) -> subprocess.CompletedProcess:
+        if cmd[:3] == ("ip", "-j", "neigh"):
+            rows = [
+                {"dst": ip, "dev": "net", "lladdr": mac, "state": ["PERMANENT"]}
+                for ip, mac in self.table.items()
+            ]
+            return _done(json.dumps(rows))
+        self.calls.append(cmd)
+        if cmd[2] == "replace":
+            self.table[cmd[3]] = cmd[5]
+        elif cmd[2] == "del":
+            self.table.pop(cmd[3])
+        return _done()
+
+
+def set_neighbours(helper, monkeypatch, capsys, ip: Neigh, path, *extra: str) -> dict:
+    monkeypatch.setattr(helper, "run", ip.run)
+    argv = ["tinc-helper", "neighbours", "--interface", "net", "--file", str(path), *extra]
+    monkeypatch.setattr(sys, "argv", argv)
+    assert helper.main() == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_neighbours_follow_the_file(helper, monkeypatch, capsys, tmp_path):
+    listing = tmp_path / "neighbours"
+    listing.write_text("# header\n10.99.0.2 02:ca:0a:63:00:02\n10.99.0.3 02:CA:0A:63:00:03\n\n")
+    ip = Neigh(
+        {"10.99.0.3": "02:ca:0a:63:00:03", "10.99.0.4": "02:ca:0a:63:00:04", "10.99.0.2": "02:00:00:00:00:09"}
+    )
+    report = set_neighbours(helper, monkeypatch, capsys, ip, listing)
+    assert report == {"changed": True, "set": ["10.99.0.2 02:ca:0a:63:00:02"], "deleted": ["10.99.0.4"]}
+    assert ip.table == {"10.99.0.2": "02:ca:0a:63:00:02", "10.99.0.3": "02:ca:0a:63:00:03"}
+    assert (
+        "ip",
+        "neigh",
+        "replace",
+        "10.99.0.2",
+        "lladdr",
+        "02:ca:0a:63:00:02",
+        "dev",
+        "net",
+        "nud",
+        "permanent",
+    ) in ip.calls
+    # Again: nothing to do, nothing run.
+    ip.calls.clear()
+    assert set_neighbours(helper, monkeypatch, capsys, ip, listing)["changed"] is False and ip.calls == []
+
+
+def test_neighbours_check_mode_and_a_missing_file(helper, monkeypatch, capsys, tmp_path):
+    ip = Neigh({"10.99.0.4": "02:ca:0a:63:00:04"})
+    report = set_neighbours(helper, monkeypatch, capsys, ip, tmp_path / "none", "--check")
+    assert (
+        report["deleted"] == ["10.99.0.4"]
+        and ip.calls == []
+        and ip.table == {"10.99.0.4": "02:ca:0a:63:00:04"}
+    )
+
+
+def test_neighbours_a_bad_line_names_the_file_and_line(helper, monkeypatch, tmp_path):
+    listing = tmp_path / "neighbours"
+    listing.write_text("10.99.0.2 02:ca:0a:63:00:02\n10.99.0.3\n")
+    ip = Neigh({})
+    monkeypatch.setattr(helper, "run", ip.run)
+    monkeypatch.setattr(
+        sys, "argv", ["tinc-helper", "neighbours", "--interface", "net", "--file", str(listing)]
+    )
+    with pytest.raises(SystemExit, match=r"neighbours:2: expected 'IP MAC'"):
+        helper.main()
+    assert ip.calls == []

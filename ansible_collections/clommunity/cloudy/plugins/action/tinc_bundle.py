@@ -30,6 +30,7 @@ HEADER = "# tinc host file of {name}, written by cloudy-deploy (role tinc): edit
 # The record behind a host file, as a comment tinc ignores: how a later run that does not reach
 # this node still knows its inventory name and overlay IP.
 RECORD_TAG = "# cloudy-record: "
+MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$", re.IGNORECASE)
 
 
 # --- pure functions -------------------------------------------------------
@@ -39,6 +40,8 @@ def host_file(record: dict) -> bytes:
     """The host file of one node: Address (unless behind NAT), Port, public key."""
     lines = [HEADER.format(name=record["name"])]
     tag = {"host": record["host"], "name": record["name"], "overlay_ip": record.get("overlay_ip") or ""}
+    if record.get("mac"):
+        tag["mac"] = record["mac"]
     lines.append(RECORD_TAG + json.dumps(tag, sort_keys=True) + "\n")
     if record.get("address"):
         lines.append(f"Address = {record['address']}\n")
@@ -136,6 +139,7 @@ def parse_host_file(name: str, data: bytes) -> dict | None:
         "host": tag["host"],
         "name": name,
         "overlay_ip": tag["overlay_ip"],
+        "mac": tag.get("mac") if isinstance(tag.get("mac"), str) else "",
         "key": "\n".join(key).strip() + "\n",
     }
 
@@ -264,6 +268,20 @@ def read_extra(folder: str, members: set[str]) -> dict[str, bytes]:
     return extra
 
 
+def neighbours(records: list[dict]) -> list[dict]:
+    """Every member's overlay IP and fixed MAC, for the boxes' static neighbour entries.
+    Records from host files written before the MAC was recorded have none: ARP finds them."""
+    table = []
+    for r in records:
+        try:
+            ip = str(ipaddress.IPv4Address(r.get("overlay_ip") or ""))
+        except ValueError:
+            continue
+        if MAC.match(r.get("mac") or ""):
+            table.append({"host": r["host"], "ip": ip, "mac": r["mac"].lower()})
+    return sorted(table, key=lambda n: ipaddress.IPv4Address(n["ip"]))
+
+
 def bundle(records: list[dict], extra: dict[str, bytes]) -> tuple[dict[str, bytes], bytes]:
     """All host files (members and hand-made nodes) and their archive."""
     files = {r["name"]: host_file(r) for r in records}
@@ -348,6 +366,7 @@ class ActionModule(ActionBase):
             topology=kind,
             spines=spines,
             nodes=nodes,
+            neighbours=neighbours(records),
             push=push,
             cloudy_warnings=warnings,
         )

@@ -10,7 +10,7 @@ short_description: Assemble the mesh's host files, their archive and the topolog
 description:
   - An action plugin (action_plugins/tinc_bundle.py); it never runs on a box.
     Use it with C(run_once).
-  - Takes the public records (name, address, port, overlay IP, public key) of
+  - Takes the public records (name, address, port, overlay IP, MAC, public key) of
     the boxes of the play, completes them for the members that are not in the
     play from the host file archives the boxes hold (I(held)), and makes the
     host files and their archive (byte-identical for the same content). Each
@@ -77,6 +77,10 @@ topology: {description: full or spine (auto resolved), type: str, returned: alwa
 spines: {description: tinc names of the spines (spine topology), type: list, returned: always}
 removed: {description: tinc names of removed nodes, type: list, returned: always}
 members: {description: number of members, type: int, returned: always}
+neighbours:
+  description: "[{host, ip, mac}] of the members whose fixed MAC is known, by IP"
+  type: list
+  returned: always
 """
 
 

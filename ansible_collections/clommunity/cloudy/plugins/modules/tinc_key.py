@@ -27,13 +27,14 @@ options:
   address: {description: Address line of the host file; empty for a box behind NAT, type: str, default: ''}
   port: {description: Port line of the host file, type: int, default: 655}
   overlay_ip: {description: the box's overlay address (orders the spines), type: str, default: ''}
+  mac: {description: "the fixed MAC of the tap interface (peers' neighbour entry)", type: str, default: ''}
 author: cloudy-deploy
 """
 
 RETURN = r"""
 record:
   description: >-
-    host, name, address, port, overlay_ip and key (PEM, RSA PUBLIC KEY; null in
+    host, name, address, port, overlay_ip, mac and key (PEM, RSA PUBLIC KEY; null in
     check mode before the first key).
   type: dict
   returned: always
@@ -55,6 +56,7 @@ def main() -> None:
             "address": {"type": "str", "default": ""},
             "port": {"type": "int", "default": 655},
             "overlay_ip": {"type": "str", "default": ""},
+            "mac": {"type": "str", "default": ""},
         },
         supports_check_mode=True,
     )
@@ -67,6 +69,7 @@ def main() -> None:
         "address": p["address"] or "",
         "port": p["port"],
         "overlay_ip": p["overlay_ip"],
+        "mac": p["mac"].lower(),
         "key": None,
     }
     changed = generated = False
