@@ -103,12 +103,31 @@ def test_deploy_unreachable_retry_check_json_status(cloud, docker_client):
     assert sorted(rows) == boxes
     assert all(r["reachable"] and r["uptime"] >= 0 for r in rows.values())
     assert last_run(home).command == "status" and all(s.changed == 0 for s in last_run(home).hosts.values())
+    overlay = {node: r["overlay_ip"] for node, r in rows.items()}
+    for node, r in rows.items():
+        assert r["peers_expected"] == 2 and sorted(r["peers"]) == sorted(
+            set(overlay.values()) - {overlay[node]}
+        )
+
+    # A box off the mesh: the others probe it in rounds until the time is up, then leave it out.
+    off = docker_client.containers.get(naming.container_name(lab, 3))
+    (unit,) = [u for u in rows[boxes[2]]["services"] if u.startswith("tinc@")]
+    assert off.exec_run(["systemctl", "stop", unit]).exit_code == 0
+    try:
+        status = run_cloudy("status", "--json", "--source", f"lab:{lab}", home=home)
+    finally:
+        assert off.exec_run(["systemctl", "start", unit]).exit_code == 0
+    assert status.returncode == 0, status.stderr[-3000:]
+    rows = {r["node"]: r for r in json.loads(status.stdout)}
+    assert rows[boxes[2]]["peers"] == [] and unit not in rows[boxes[2]]["services"]
+    for node in boxes[:2]:
+        assert sorted(rows[node]["peers"]) == sorted({overlay[b] for b in boxes[:2]} - {overlay[node]})
 
     # History: listed (this test's runs after those of the tests before it), and a recap shown again.
     listing = run_cloudy("runs", "--json", home=home)
     commands = [r["command"] for r in json.loads(listing.stdout)]
     # One run per deploy: site.yml's first play checks which boxes are unchanged.
-    assert commands[earlier:] == ["deploy"] * 3 + ["check", "deploy", "status"]
+    assert commands[earlier:] == ["deploy"] * 3 + ["check", "deploy", "status", "status"]
     shown = run_cloudy("runs", "show", runs.load_all(home)[earlier + 1].id, home=home)
     assert shown.returncode == 0 and "unreachable" in shown.stderr and boxes[1] in shown.stderr
 
