@@ -109,9 +109,21 @@ def test_deploy_unreachable_retry_check_json_status(cloud, docker_client):
             set(overlay.values()) - {overlay[node]}
         )
 
+    # Each box holds a permanent neighbour entry (the peer's real MAC) for every other box.
+    (unit,) = [u for u in rows[boxes[2]]["services"] if u.startswith("tinc@")]
+    net = unit.removeprefix("tinc@").removesuffix(".service")
+    macs = {}
+    for i, node in enumerate(boxes, 1):
+        box = docker_client.containers.get(naming.container_name(lab, i))
+        macs[overlay[node]] = box.exec_run(["cat", f"/sys/class/net/{net}/address"]).output.decode().strip()
+    for i, node in enumerate(boxes, 1):
+        box = docker_client.containers.get(naming.container_name(lab, i))
+        shown = box.exec_run(["ip", "-j", "neigh", "show", "dev", net, "nud", "permanent"])
+        entries = {n["dst"]: n["lladdr"] for n in json.loads(shown.output)}
+        assert entries == {ip: mac for ip, mac in macs.items() if ip != overlay[node]}, (node, entries)
+
     # A box off the mesh: the others probe it in rounds until the time is up, then leave it out.
     off = docker_client.containers.get(naming.container_name(lab, 3))
-    (unit,) = [u for u in rows[boxes[2]]["services"] if u.startswith("tinc@")]
     assert off.exec_run(["systemctl", "stop", unit]).exit_code == 0
     try:
         status = run_cloudy("status", "--json", "--source", f"lab:{lab}", home=home)
