@@ -169,3 +169,61 @@ def test_an_unreadable_manifest_counts_as_empty(box, monkeypatch, capsys):
     out = run(monkeypatch, capsys, box)
     assert out["deleted"] == [] and "b" in box.files()  # never delete on a manifest it cannot read
     assert json.loads(box.manifest.read_text())["managed"] == ["a"]
+
+
+def _content(tmp_path: Path, files: dict[str, bytes], **kw) -> str:
+    import base64
+
+    return base64.b64encode(archive(tmp_path / "sent.tar.gz", files, **kw).read_bytes()).decode()
+
+
+def test_the_archive_sent_in_the_call_is_kept_and_installed_with_the_files(
+    box, tmp_path, monkeypatch, capsys
+):
+    connect = str(tmp_path / "conf.d" / "cloudy-connect.conf")
+    files = [{"path": connect, "content": "ConnectTo = a\n"}]
+    content = _content(tmp_path, {"a": b"A1\n"})
+    out = run(monkeypatch, capsys, box, content=content, directories=[str(tmp_path / "conf.d")], files=files)
+    assert (
+        out["changed"]
+        and out["written"] == ["a"]
+        and out["changed_paths"] == [str(tmp_path / "conf.d"), connect]
+    )
+    assert (
+        box.archive.read_bytes() == (tmp_path / "sent.tar.gz").read_bytes()
+    )  # the box's record of its host files
+    assert Path(connect).read_text() == "ConnectTo = a\n"
+    again = run(monkeypatch, capsys, box, content=content, files=files)
+    assert not again["changed"] and again["changed_paths"] == []
+
+
+def test_a_bad_archive_in_the_call_fails_and_writes_nothing(box, tmp_path, monkeypatch, capsys):
+    connect = tmp_path / "cloudy-connect.conf"
+    files = [{"path": str(connect), "content": "ConnectTo = a\n"}]
+    for content in ("not base64!", _content(tmp_path, {"a": b"A1\n"}, extra=tarfile.TarInfo("../x"))):
+        out = run(monkeypatch, capsys, box, content=content, files=files)
+        assert out["failed"] and "cannot read the host file archive" in out["msg"]
+        assert box.files() == {} and not box.archive.exists() and not connect.exists()
+
+
+def test_the_action_plugin_sends_the_archive_and_shows_only_its_size(tmp_path, monkeypatch):
+    import base64
+    from types import SimpleNamespace
+
+    from ansible_collections.clommunity.cloudy.plugins.action import tinc_hosts as action
+
+    sent = archive(tmp_path / "hosts.tar.gz", {"a": b"A1\n"})
+    seen = {}
+
+    def execute_module(self, module_name, module_args, task_vars):
+        seen.update(module_args, module=module_name)
+        return {"changed": True, "invocation": {"module_args": dict(module_args)}}
+
+    monkeypatch.setattr(action.ActionBase, "run", lambda self, tmp=None, task_vars=None: {})
+    monkeypatch.setattr(action.ActionModule, "_execute_module", execute_module)
+    plugin = action.ActionModule.__new__(action.ActionModule)
+    plugin._task = SimpleNamespace(args={"src": str(sent), "archive": "/etc/tinc/n/cloudy/hosts.tar.gz"})
+    result = plugin.run(task_vars={})
+    assert seen["module"] == "clommunity.cloudy.tinc_hosts" and "src" not in seen
+    assert base64.b64decode(seen["content"]) == sent.read_bytes()
+    assert result["invocation"]["module_args"]["content"] == f"({sent.stat().st_size} bytes from {sent})"

@@ -2,6 +2,9 @@
 # Role tinc of cloudy-deploy. GPL-3.0-or-later.
 """Unpack the host file archive into hosts/, touching only the files the role manages."""
 
+import base64
+import binascii
+import io
 import json
 import os
 import re
@@ -9,14 +12,20 @@ import tarfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.clommunity.cloudy.plugins.module_utils.files import write_atomic
+from ansible_collections.clommunity.cloudy.plugins.module_utils.files import (
+    FILES_OPTIONS,
+    apply_files,
+    write_atomic,
+)
 
 DOCUMENTATION = r"""
 module: tinc_hosts
 short_description: Install the mesh's host files from one archive, keeping hand-made ones
 description:
-  - Reads the host file archive (tar.gz, one file per node at its top level)
-    that the role delivered, and makes hosts/ match it.
+  - "Reads the host file archive (tar.gz, one file per node at its top level)
+    and makes hosts/ match it. The action plugin of the same name sends the
+    controller's archive (I(src)) in the call itself (I(content)); the module
+    keeps it at I(archive), the record of the host files the box holds."
   - Writes a host file only when its content differs (atomically, mode 0644),
     so tincd, on SIGHUP, only drops the connections of nodes whose file changed.
   - Deletes a host file only if this module wrote it before (listed in the
@@ -25,6 +34,23 @@ description:
   - The manifest records the files the role manages.
 options:
   archive: {description: path of the archive on the box, type: path, required: true}
+  src:
+    description: the archive on the controller (action plugin); the module gets it as I(content)
+    type: path
+  content:
+    description: >-
+      the archive, base64 (set by the action plugin from I(src));
+      written to I(archive) when it differs
+    type: str
+  directories: {description: folders to make first, type: list, elements: path, default: []}
+  files:
+    description: >-
+      small files written with the host files (path, content, mode, state),
+      e.g. the ConnectTo lines
+    type: list
+    elements: dict
+    default: []
+  lines: {description: lines that must be in a file (path, line), type: list, elements: dict, default: []}
   hosts_dir: {description: the network's hosts/ folder, type: path, required: true}
   manifest:
     description: JSON file listing the host files the role wrote
@@ -46,15 +72,16 @@ RETURN = r"""
 written: {description: host files written (new or changed), type: list, returned: always}
 deleted: {description: host files deleted, type: list, returned: always}
 managed: {description: host files the role manages after this run, type: list, returned: always}
+changed_paths: {description: the other files written (I(files)), type: list, returned: always}
 """
 
 
 NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 
-def read_archive(path: str) -> dict[str, bytes]:
+def read_archive(data: bytes, path: str) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    with tarfile.open(path, "r:gz") as tar:
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
         for member in tar.getmembers():
             if not member.isfile() or not NAME.match(member.name):
                 raise ValueError(f"unexpected member {member.name!r} in {path}")
@@ -76,27 +103,44 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "archive": {"type": "path", "required": True},
+            "content": {"type": "str"},
             "hosts_dir": {"type": "path", "required": True},
             "manifest": {"type": "path", "required": True},
             "remove": {"type": "list", "elements": "str", "default": []},
             "purge_unmanaged": {"type": "bool", "default": False},
+            **FILES_OPTIONS,
         },
         supports_check_mode=True,
     )
     p = module.params
     hosts_dir = p["hosts_dir"]
-    if module.check_mode and not os.path.exists(p["archive"]):
-        # --check on a box the archive was never delivered to: every host file would be written.
-        module.exit_json(changed=True, msg="check mode: the host file archive is not on the box yet")
+    # Everything is read and checked before anything is written: a bad archive changes nothing.
     try:
-        wanted = read_archive(p["archive"])
-    except (OSError, tarfile.TarError, ValueError) as exc:
+        if p["content"] is not None:
+            data = base64.b64decode(p["content"], validate=True)
+        elif module.check_mode and not os.path.exists(p["archive"]):
+            # --check on a box the archive was never delivered to: every host file would be written.
+            module.exit_json(changed=True, msg="check mode: the host file archive is not on the box yet")
+        else:
+            with open(p["archive"], "rb") as f:
+                data = f.read()
+        wanted = read_archive(data, p["archive"])
+        try:
+            with open(p["archive"], "rb") as f:
+                archive_written = f.read() != data
+        except FileNotFoundError:
+            archive_written = True
+    except (OSError, tarfile.TarError, ValueError, binascii.Error) as exc:
         module.fail_json(msg=f"cannot read the host file archive: {exc}")
+    other_paths, diffs = apply_files(module, p["directories"], p["files"], p["lines"])
+    if archive_written and not module.check_mode:
+        write_atomic(module, p["archive"], data)
+    present = (
+        {n for n in os.listdir(hosts_dir) if NAME.match(n) and os.path.isfile(os.path.join(hosts_dir, n))}
+        if os.path.isdir(hosts_dir)
+        else set()
+    )
     managed_before = read_manifest(p["manifest"])
-    present = {
-        n for n in os.listdir(hosts_dir) if NAME.match(n) and os.path.isfile(os.path.join(hosts_dir, n))
-    }
-
     written, deleted = [], []
     for name, data in sorted(wanted.items()):
         path = os.path.join(hosts_dir, name)
@@ -130,12 +174,16 @@ def main() -> None:
         }
         write_atomic(module, p["manifest"], (json.dumps(body, indent=1) + "\n").encode())
 
-    module.exit_json(
-        changed=bool(written or deleted or manifest_changed),
-        written=written,
-        deleted=deleted,
-        managed=managed,
-    )
+    result = {
+        "changed": bool(written or deleted or manifest_changed or archive_written or other_paths),
+        "written": written,
+        "deleted": deleted,
+        "managed": managed,
+        "changed_paths": other_paths,
+    }
+    if module._diff:
+        result["diff"] = diffs
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

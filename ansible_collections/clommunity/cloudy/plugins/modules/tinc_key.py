@@ -2,10 +2,9 @@
 # Role tinc of cloudy-deploy. GPL-3.0-or-later.
 """Generate a tinc 1.0 key pair when the box has none; return the public record."""
 
-import os
-import subprocess
-
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.clommunity.cloudy.plugins.module_utils.tinc_key import RECORD_OPTIONS, ensure_key
 
 DOCUMENTATION = r"""
 module: tinc_key
@@ -18,16 +17,7 @@ description:
   - Reads the public key out of the private key (C(openssl rsa -RSAPublicKey_out))
     and returns it with the host file facts (name, address, port), the box's
     public record. The private key never leaves the box.
-options:
-  netname: {description: tinc network name, type: str, required: true}
-  generate: {description: Generate a key pair when missing (else fail), type: bool, default: true}
-  bits: {description: RSA key size, type: int, default: 4096}
-  host: {description: inventory name of the box, type: str, required: true}
-  name: {description: tinc node name, type: str, required: true}
-  address: {description: Address line of the host file; empty for a box behind NAT, type: str, default: ''}
-  port: {description: Port line of the host file, type: int, default: 655}
-  overlay_ip: {description: the box's overlay address (orders the spines), type: str, default: ''}
-  mac: {description: "the fixed MAC of the tap interface (peers' neighbour entry)", type: str, default: ''}
+extends_documentation_fragment: [clommunity.cloudy.tinc_record]
 author: cloudy-deploy
 """
 
@@ -46,69 +36,8 @@ generated:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "netname": {"type": "str", "required": True},
-            "generate": {"type": "bool", "default": True},
-            "bits": {"type": "int", "default": 4096},
-            "host": {"type": "str", "required": True},
-            "name": {"type": "str", "required": True},
-            "address": {"type": "str", "default": ""},
-            "port": {"type": "int", "default": 655},
-            "overlay_ip": {"type": "str", "default": ""},
-            "mac": {"type": "str", "default": ""},
-        },
-        supports_check_mode=True,
-    )
-    p = module.params
-    confdir = os.path.join("/etc/tinc", p["netname"])
-    private = os.path.join(confdir, "rsa_key.priv")
-    record = {
-        "host": p["host"],
-        "name": p["name"],
-        "address": p["address"] or "",
-        "port": p["port"],
-        "overlay_ip": p["overlay_ip"],
-        "mac": p["mac"].lower(),
-        "key": None,
-    }
-    changed = generated = False
-
-    if not os.path.exists(private):
-        if not p["generate"]:
-            module.fail_json(
-                msg=f"{private} is missing: this box is not in the mesh yet; run playbooks/mesh.yml "
-                "(or add_node.yml -e node=...) for it first",
-                record=record,
-            )
-        if module.check_mode:
-            module.exit_json(changed=True, generated=True, record=record)
-        if not os.path.exists(os.path.join(confdir, "tinc.conf")):
-            module.fail_json(msg=f"{confdir}/tinc.conf is missing: write it before generating keys")
-        with open(os.devnull, "rb") as devnull:
-            done = subprocess.run(
-                ["tincd", "-n", p["netname"], f"-K{p['bits']}"],
-                stdin=devnull,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-        if done.returncode != 0 or not os.path.exists(private):
-            module.fail_json(msg=f"tincd -K failed: {done.stderr.strip()[-500:]}", rc=done.returncode)
-        changed = generated = True
-
-    st = os.stat(private)
-    if st.st_mode & 0o777 != 0o600 or (os.geteuid() == 0 and (st.st_uid, st.st_gid) != (0, 0)):
-        changed = True
-        if not module.check_mode:
-            os.chmod(private, 0o600)
-            if os.geteuid() == 0:
-                os.chown(private, 0, 0)
-
-    rc, out, err = module.run_command(["openssl", "rsa", "-in", private, "-RSAPublicKey_out"])
-    if rc != 0 or "BEGIN RSA PUBLIC KEY" not in out:
-        module.fail_json(msg=f"cannot read the public key from {private}: {err.strip()[-500:]}")
-    record["key"] = out.strip() + "\n"
+    module = AnsibleModule(argument_spec=RECORD_OPTIONS, supports_check_mode=True)
+    record, changed, generated = ensure_key(module, module.params)
     module.exit_json(changed=changed, generated=generated, record=record)
 
 
