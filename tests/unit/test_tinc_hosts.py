@@ -227,3 +227,17 @@ def test_the_action_plugin_sends_the_archive_and_shows_only_its_size(tmp_path, m
     assert seen["module"] == "clommunity.cloudy.tinc_hosts" and "src" not in seen
     assert base64.b64decode(seen["content"]) == sent.read_bytes()
     assert result["invocation"]["module_args"]["content"] == f"({sent.stat().st_size} bytes from {sent})"
+
+
+def test_the_action_plugin_names_an_archive_it_cannot_read(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from ansible.errors import AnsibleActionFail
+
+    from ansible_collections.clommunity.cloudy.plugins.action import tinc_hosts as action
+
+    monkeypatch.setattr(action.ActionBase, "run", lambda self, tmp=None, task_vars=None: {})
+    plugin = action.ActionModule.__new__(action.ActionModule)
+    plugin._task = SimpleNamespace(args={"src": str(tmp_path / "absent.tar.gz")})
+    with pytest.raises(AnsibleActionFail, match=r"cannot read the host file archive .*absent\.tar\.gz"):
+        plugin.run(task_vars={})
