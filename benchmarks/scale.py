@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Issue 17's table: playbooks/mesh.yml against a plain script, on fresh lab boxes, in one run.
 
-    .venv/bin/python benchmarks/scale.py [SIZES...]      (default: 3 6)
+    .venv/bin/python benchmarks/scale.py [--trials T] [SIZES...]      (default: 3 6, T 1)
 
-For each size N: N fresh boxes take the plain script (benchmarks/plain_mesh.sh); the lab is
-remade, and N fresh boxes take mesh.yml cold, then again with no change. The lab is remade once
+For each size N, T times: N fresh boxes take the plain script (benchmarks/plain_mesh.sh); the lab
+is remade, and N fresh boxes take mesh.yml cold, then again with no change (plain Ansible, then
+Mitogen on fresh boxes again); medians printed, with every trial's cold / plain ratio. The lab is remade once
 more and `cloudy deploy` (the built-in services) runs as a user runs it: cold; again with every role
 (--full), plain and with Mitogen (--fast); again as is (the boxes unchanged since their last complete
 run left out: one check per box); then `cloudy status` (the pairs its one ping per pair reached),
@@ -20,6 +21,7 @@ import argparse
 import json
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,6 +71,19 @@ def plain(home: Path, lab: dict) -> float:
     if code != 0:
         sys.exit(f"the plain script's mesh does not ping {last}")
     return took
+
+
+def medians(trials: list[tuple[float, dict]]) -> tuple[float, dict]:
+    """The plain script's median time and, per engine, the median of each figure over the trials;
+    the cold ratio is the median of the per-trial ratios, with every trial's ratio listed."""
+    script = statistics.median(t[0] for t in trials)
+    mesh = {}
+    for fast in trials[0][1]:
+        runs = [t[1][fast] for t in trials]
+        ratios = [r[0] / t[0] for r, t in zip(runs, trials, strict=True)]
+        figures = [statistics.median(r[i] for r in runs) for i in range(2)]
+        mesh[fast] = (*figures, max(r[2] for r in runs), max(r[3] for r in runs), ratios)
+    return script, mesh
 
 
 def lists_refreshed(report: dict) -> int:
@@ -175,20 +190,31 @@ def through_cloudy(home: Path, n: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[3, 6])
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=1,
+        help="plain script and cold mesh.yml this many times per size, interleaved: key generation"
+        " time varies a lot from key to key, so one pair of runs can be off either way (medians printed)",
+    )
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="cloudy-scalebench-"))
     rows = []
     try:
         for n in args.sizes:
-            script = plain(home, fresh_lab(home, n))
             inv = home / "inventory"
-            mesh = {}
-            for fast in (False, True):  # plain Ansible, then Mitogen (--fast), each on fresh boxes
-                fresh_lab(home, n)
-                cold, cold_report = run_playbook(inv, "mesh", fast)
-                again, again_report = run_playbook(inv, "mesh", fast)
-                changed = sum(s["changed"] for s in again_report["stats"].values())
-                mesh[fast] = (cold, again, changed, lists_refreshed(cold_report))
+            trials: list[tuple[float, dict]] = []
+            for _ in range(args.trials):
+                script = plain(home, fresh_lab(home, n))
+                mesh = {}
+                for fast in (False, True):  # plain Ansible, then Mitogen (--fast), each on fresh boxes
+                    fresh_lab(home, n)
+                    cold, cold_report = run_playbook(inv, "mesh", fast)
+                    again, again_report = run_playbook(inv, "mesh", fast)
+                    changed = sum(s["changed"] for s in again_report["stats"].values())
+                    mesh[fast] = (cold, again, changed, lists_refreshed(cold_report))
+                trials.append((script, mesh))
+            script, mesh = medians(trials)
             wrapper = through_cloudy(home, n)
             rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             rows.append((n, script, mesh, wrapper, rss))
@@ -199,16 +225,19 @@ def main() -> None:
         else:
             print(f"lab down failed: run `cloudy lab down --name {LAB} --home {home}`", file=sys.stderr)
     print("\nplaybooks/mesh.yml (ansible-playbook) against the plain script, fresh boxes, one run:")
+    print(f"(medians of {args.trials} trial(s); cold / plain: the median of the trials' ratios, each listed)")
     print(
-        "| boxes | plain script | engine | mesh.yml cold | cold / plain | again | per box | changed"
-        " | package lists refreshed (cold) |"
+        "| boxes | plain script | engine | mesh.yml cold | cold / plain | trials | again | per box | changed"
+        " | package lists refreshed (cold, most) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n, script, mesh, _w, _rss in rows:
-        for fast, (cold, again, changed, refreshed) in mesh.items():
+        for fast, (cold, again, changed, refreshed, ratios) in mesh.items():
+            each = " ".join(f"{r:.2f}" for r in ratios)
             print(
                 f"| {n} | {script:.1f} s | {'Mitogen' if fast else 'plain'} | {cold:.1f} s"
-                f" | {cold / script:.2f}x | {again:.1f} s | {again / n:.2f} s | {changed} | {refreshed}/{n} |"
+                f" | {statistics.median(ratios):.2f}x | {each} | {again:.1f} s | {again / n:.2f} s"
+                f" | {changed} | {refreshed}/{n} |"
             )
     print("\n`cloudy deploy` (site.yml: common, tinc, avahi) on fresh boxes:")
     print(

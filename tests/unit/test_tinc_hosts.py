@@ -241,3 +241,52 @@ def test_the_action_plugin_names_an_archive_it_cannot_read(tmp_path, monkeypatch
     plugin._task = SimpleNamespace(args={"src": str(tmp_path / "absent.tar.gz")})
     with pytest.raises(AnsibleActionFail, match=r"cannot read the host file archive .*absent\.tar\.gz"):
         plugin.run(task_vars={})
+
+
+class FakeSystemd:
+    """A module whose systemctl holds a unit ACTIVE and ENABLED or not, and records the calls."""
+
+    def __init__(self, active=True, enabled=True, check=False, fail=(), **params):
+        self.params = {"unit": "tinc@n.service", "start": True, "restart": False, "reload": False}
+        self.params |= {"daemon_reload": False, **params}
+        self.state = {"is-active": active, "is-enabled": enabled}
+        self.check_mode, self.fail, self.calls = check, fail, []
+
+    def get_bin_path(self, name, required=False):
+        return "systemctl"
+
+    def run_command(self, argv):
+        verb = argv[1]
+        if verb in self.state:
+            return (0 if self.state[verb] else 3), "", ""
+        self.calls.append(" ".join(argv[1:]))
+        return (1, "", "Job failed") if verb in self.fail else (0, "", "")
+
+    def fail_json(self, **kw):
+        raise RuntimeError(kw["msg"])
+
+
+@pytest.mark.parametrize(
+    ("box", "changed", "applied", "calls"),
+    [
+        (FakeSystemd(active=False, enabled=False, restart=True, daemon_reload=True), True, "restarted",
+         ["daemon-reload", "restart tinc@n.service", "enable --no-reload tinc@n.service"]),
+        (FakeSystemd(reload=True), False, "reloaded", ["reload-or-restart tinc@n.service"]),
+        (FakeSystemd(), True, "reloaded", ["reload-or-restart tinc@n.service"]),
+        (FakeSystemd(active=False), False, "started", ["start tinc@n.service"]),
+        (FakeSystemd(enabled=False), False, "enabled", ["enable --no-reload tinc@n.service"]),
+        (FakeSystemd(), False, "none", []),
+        # A member outside the play: reloaded when its files changed, a stopped tinc left stopped.
+        (FakeSystemd(active=False, enabled=False, start=False), False, "none", []),
+        (FakeSystemd(active=False, start=False), True, "reloaded", ["reload-or-restart tinc@n.service"]),
+        (FakeSystemd(active=False, check=True, restart=True), False, "restarted", []),
+    ],
+)  # fmt: skip
+def test_the_unit_is_applied_as_the_changes_ask(box, changed, applied, calls):
+    assert _load().apply_unit(box, changed) == applied
+    assert box.calls == calls
+
+
+def test_a_failed_restart_fails_with_systemds_words():
+    with pytest.raises(RuntimeError, match=r"systemctl restart tinc@n\.service failed: Job failed"):
+        _load().apply_unit(FakeSystemd(restart=True, fail=("restart",)), False)

@@ -51,6 +51,26 @@ options:
     elements: dict
     default: []
   lines: {description: lines that must be in a file (path, line), type: list, elements: dict, default: []}
+  unit:
+    description: >-
+      the network's systemd unit, applied after the files: restarted when I(restart), else
+      reloaded (started if stopped) when this call or I(reload) changed something; with I(start),
+      else started if it is not active, and enabled (no manager reload) if it is not. Unset, no
+      unit is touched.
+    type: str
+  start:
+    description: start and enable I(unit) when it is not active or not enabled
+    type: bool
+    default: true
+  restart:
+    description: files tincd reads only at start changed (tinc.conf, tinc-up, the drop-in)
+    type: bool
+    default: false
+  reload: {description: something else tincd rereads on SIGHUP changed, type: bool, default: false}
+  daemon_reload:
+    description: a unit file or drop-in changed (systemctl daemon-reload first)
+    type: bool
+    default: false
   hosts_dir: {description: the network's hosts/ folder, type: path, required: true}
   manifest:
     description: JSON file listing the host files the role wrote
@@ -73,6 +93,10 @@ written: {description: host files written (new or changed), type: list, returned
 deleted: {description: host files deleted, type: list, returned: always}
 managed: {description: host files the role manages after this run, type: list, returned: always}
 changed_paths: {description: the other files written (I(files)), type: list, returned: always}
+applied:
+  description: "what was done to I(unit): restarted, reloaded, started, enabled, none (check mode: would be)"
+  type: str
+  returned: always
 """
 
 
@@ -99,6 +123,47 @@ def read_manifest(path: str) -> set[str]:
         return set()
 
 
+def apply_unit(module: AnsibleModule, changed: bool) -> str:
+    """Restart, reload or start the unit as the changes ask, and enable it: one call instead of a
+    handler (a round trip and an interpreter per box). The enable does not reload the manager: the
+    daemon-reload asked for by a changed drop-in is the only one."""
+    p = module.params
+    unit = p["unit"]
+    systemctl = module.get_bin_path("systemctl", required=True)
+
+    def ok(*args: str) -> bool:
+        return module.run_command([systemctl, *args])[0] == 0
+
+    def do(*args: str) -> None:
+        rc, out, err = module.run_command([systemctl, *args])
+        if rc != 0:
+            module.fail_json(msg=f"systemctl {' '.join(args)} failed: {(err or out).strip()[-500:]}")
+
+    if p["restart"]:
+        applied = "restarted"
+    elif p["reload"] or changed:
+        applied = "reloaded"
+    elif p["start"] and not ok("is-active", "--quiet", unit):
+        applied = "started"
+    else:
+        applied = "none"
+    enable = p["start"] and not ok("is-enabled", "--quiet", unit)
+    if module.check_mode:
+        return applied if applied != "none" or not enable else "enabled"
+    if p["daemon_reload"]:
+        do("daemon-reload")
+    if applied == "restarted":
+        do("restart", unit)
+    elif applied == "reloaded":
+        do("reload-or-restart", unit)
+    elif applied == "started":
+        do("start", unit)
+    if enable:
+        do("enable", "--no-reload", unit)
+        applied = "enabled" if applied == "none" else applied
+    return applied
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -109,6 +174,11 @@ def main() -> None:
             "remove": {"type": "list", "elements": "str", "default": []},
             "purge_unmanaged": {"type": "bool", "default": False},
             **FILES_OPTIONS,
+            "unit": {"type": "str"},
+            "start": {"type": "bool", "default": True},
+            "restart": {"type": "bool", "default": False},
+            "reload": {"type": "bool", "default": False},
+            "daemon_reload": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
@@ -174,8 +244,11 @@ def main() -> None:
         }
         write_atomic(module, p["manifest"], (json.dumps(body, indent=1) + "\n").encode())
 
+    changed = bool(written or deleted or manifest_changed or archive_written or other_paths)
+    applied = apply_unit(module, changed) if p["unit"] else "none"
     result = {
-        "changed": bool(written or deleted or manifest_changed or archive_written or other_paths),
+        "changed": changed or applied != "none",
+        "applied": applied,
         "written": written,
         "deleted": deleted,
         "managed": managed,
