@@ -52,6 +52,10 @@ def test_a_first_deploy_with_a_box_cut_off_forms_the_mesh_and_the_retry_adds_it(
     assert retry.returncode == 0, retry.stderr[-3000:]
     record = runs.load_all(home)[-1]
     assert list(record.hosts) == [names[2]] and record.success  # only the dead box ran
+    # The boxes outside the retry learned the new member's fixed MAC too (no ARP over the mesh).
+    for box in boxes[:2]:
+        code, neigh = box.exec_run(["ip", "neigh", "show", "dev", NET, overlay_ip(dead, NET)])
+        assert code == 0 and "PERMANENT" in neigh.decode(), (box.name, neigh.decode())
     for src, dst in itertools.permutations(boxes, 2):
         assert pings(src, overlay_ip(dst, NET)), f"{src.name} does not reach {dst.name} over the overlay"
 
