@@ -18,8 +18,9 @@ def _applied(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str,
 
 
 def left_out(reports: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The boxes the run left out, in report order."""
-    return [h for h, a in _applied(reports).items() if a.get("left_out")]
+    """The boxes the run left out, sorted: the boxes report in whatever order they answered, and the
+    record, the recap and --json say the same for the same boxes."""
+    return sorted(h for h, a in _applied(reports).items() if a.get("left_out"))
 
 
 def reasons(reports: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
