@@ -1,18 +1,19 @@
 #!/usr/bin/env python3
 """Issue 17's table: playbooks/mesh.yml against a plain script, on fresh lab boxes, in one run.
 
-    .venv/bin/python benchmarks/scale.py [--trials T] [SIZES...]      (default: 3 6, T 1)
+    .venv/bin/python benchmarks/scale.py [--trials T] [--mesh-only] [SIZES...]      (default: 3 6, T 1)
 
 For each size N, T times: N fresh boxes take the plain script (benchmarks/plain_mesh.sh); the lab
 is remade, and N fresh boxes take mesh.yml cold, then again with no change (plain Ansible, then
-Mitogen on fresh boxes again); medians printed, with every trial's cold / plain ratio. The lab is remade once
-more and `cloudy deploy` (the built-in services) runs as a user runs it: cold; again with every role
-(--full), plain and with Mitogen (--fast); again as is (the boxes unchanged since their last complete
-run left out: one check per box); then `cloudy status` (the pairs its one ping per pair reached),
-every box pinging every other until each answered once (pairs reached in 120 s, the slowest box's
-time) and `cloudy services` (every box listed). Printed: the times, cold as a ratio of the plain
-script, the no-change re-runs per box (must stay flat as N grows), tasks per box per role (must be
-equal for every N), and the memory the boxes (PSS) and the controller took.
+Mitogen on fresh boxes again); medians printed, with every trial's cold / plain ratio. Unless
+--mesh-only, the lab is remade once more and `cloudy deploy` (the built-in services) runs as a
+user runs it: cold; again with every role (--full), plain and with Mitogen (--fast); again as is
+(the boxes unchanged since their last complete run left out: one check per box); then `cloudy
+status` (the pairs its one ping per pair reached), every box pinging every other until each
+answered once (pairs reached in 120 s, the slowest box's time) and `cloudy services` (every box
+listed). Printed: the times, cold as a ratio of the plain script, the no-change re-runs per box
+(must stay flat as N grows), tasks per box per role (must be equal for every N), and the memory
+the boxes (PSS) and the controller took.
 Targets (issue 17, 6 boxes): cold <= 1.5x the plain script; a no-change re-run <= 5 s (mesh.yml),
 <= 15 s (site.yml) with changed=0.
 """
@@ -197,6 +198,11 @@ def main() -> None:
         help="plain script and cold mesh.yml this many times per size, interleaved: key generation"
         " time varies a lot from key to key, so one pair of runs can be off either way (medians printed)",
     )
+    parser.add_argument(
+        "--mesh-only",
+        action="store_true",
+        help="only the mesh.yml table: no `cloudy deploy` part (at 50 boxes it takes about 35 minutes)",
+    )
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="cloudy-scalebench-"))
     rows = []
@@ -215,7 +221,7 @@ def main() -> None:
                     mesh[fast] = (cold, again, changed, lists_refreshed(cold_report))
                 trials.append((script, mesh))
             script, mesh = medians(trials)
-            wrapper = through_cloudy(home, n)
+            wrapper = None if args.mesh_only else through_cloudy(home, n)
             rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             rows.append((n, script, mesh, wrapper, rss))
             print(f"{n} boxes done", file=sys.stderr)
@@ -239,6 +245,9 @@ def main() -> None:
                 f" | {statistics.median(ratios):.2f}x | {each} | {again:.1f} s | {again / n:.2f} s"
                 f" | {changed} | {refreshed}/{n} |"
             )
+    deployed = [r for r in rows if r[3] is not None]
+    if not deployed:
+        return
     print("\n`cloudy deploy` (site.yml: common, tinc, avahi) on fresh boxes:")
     print(
         "| boxes | cold | again, every role (--full) | per box | --full --fast | per box"
@@ -246,7 +255,7 @@ def main() -> None:
         " | services list |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for n, _script, _mesh, w, _rss in rows:
+    for n, _script, _mesh, w, _rss in deployed:
         print(
             f"| {n} | {w['site cold']:.1f} s | {w['site full']:.1f} s | {w['site full'] / n:.2f} s"
             f" | {w['site fast']:.1f} s | {w['site fast'] / n:.2f} s"
@@ -255,12 +264,12 @@ def main() -> None:
             f" | {w['pairs'][0]}/{n * (n - 1)} ({w['pairs'][1]:.0f} s) | {w['listed']}/{n} |"
         )
     print("\ntasks per box by role on the --full run (distinct counts over the boxes):")
-    for n, _script, _mesh, w, _rss in rows:
+    for n, _script, _mesh, w, _rss in deployed:
         print(f"  {n} boxes: {w['spread']}")
-    same = len({str(r[3]["spread"]) for r in rows}) == 1
+    same = len({str(r[3]["spread"]) for r in deployed}) == 1
     print(f"  the same for every size: {same}")
     print("\nmemory:")
-    for n, _script, _mesh, w, rss in rows:
+    for n, _script, _mesh, w, rss in deployed:
         print(
             f"  {n} boxes: the boxes use {w['memory']:.0f} MiB (PSS);"
             f" the controller's biggest process so far {rss:.0f} MiB (peak RSS)"

@@ -108,12 +108,41 @@ def test_on_demand_services_and_the_sub_state_of_timers_and_sockets_do_not_count
     ]
 
 
-def test_the_run_digest_depends_on_every_input_and_state_but_not_their_order():
-    one = box.run_digest("in", {"a": "1", "b": "2"})
-    assert one == box.run_digest("in", {"b": "2", "a": "1"})
-    assert one != box.run_digest("in2", {"a": "1", "b": "2"})
-    assert one != box.run_digest("in", {"a": "1", "b": "3"})
-    assert one != box.run_digest("in", {"a": "1"})  # a box that did not answer
+def rec(run: str, state: str, states: dict, inputs: str = "in") -> dict:
+    """A box's record of a complete run (module cloudy_applied, state=record)."""
+    return {"run": run, "inputs": inputs, "states": states, "state": state, "parts": {}}
+
+
+def test_a_complete_run_leaves_every_box_unchanged_until_any_input_or_box_changes():
+    before = {"a": "a0", "b": "b0"}
+    records = {"a": rec("r1", "a1", before), "b": rec("r1", "b1", before)}
+    now = {"a": "a1", "b": "b1"}
+    assert box.expected_states(records, "a") == now
+    assert box.unchanged_hosts("in", now, records) == ["a", "b"]
+    assert box.unchanged_hosts("in", dict(reversed(now.items())), records) == ["a", "b"]
+    assert box.unchanged_hosts("in2", now, records) == []  # the inputs
+    assert box.unchanged_hosts("in", {"a": "a1", "b": "b2"}, records) == []  # one box
+    assert box.unchanged_hosts("in", {"a": "a1"}, records) == []  # a box that did not answer
+    # A new box: no record, and not in the others' run.
+    assert box.unchanged_hosts("in", {**now, "c": "c0"}, {**records, "c": None}) == []
+
+
+def test_a_box_that_failed_the_last_run_runs_and_the_others_follow_its_state_before_it():
+    # Run r2: a completed, b failed (its record is still r1's); r2's check found b at b1.
+    records = {"a": rec("r2", "a2", {"a": "a1", "b": "b1"}), "b": rec("r1", "b1", {"a": "a0", "b": "b0"})}
+    assert box.unchanged_hosts("in", {"a": "a2", "b": "b1"}, records) == ["a"]
+    # b changed on its way to failing: a runs too.
+    assert box.unchanged_hosts("in", {"a": "a2", "b": "b9"}, records) == []
+
+
+@pytest.mark.parametrize(
+    "record",
+    [None, "x", {"digest": "d", "state": "a1", "parts": {}}, {**rec("r", "a1", {}), "states": "x"}],
+)
+def test_no_record_or_one_of_another_form_is_no_complete_run(record):
+    assert box.expected_states({"a": record}, "a") is None
+    assert box.unchanged_hosts("in", {"a": "a1"}, {"a": record}) == []
+    assert box.why_run({"state": "a1", "parts": {}, "recorded": record}) == box.NO_RECORD
 
 
 def run_module(monkeypatch, capsys, **params) -> dict:
@@ -134,23 +163,33 @@ def test_check_then_record_then_check_reads_the_record(monkeypatch, capsys, tmp_
     assert first["recorded"] is None and not first["changed"] and not (tmp_path / "applied").exists()
     parts, state = first["parts"], first["state"]
     assert state == box.state_digest(parts)
-    states = {"a": state, "b": "other"}
+    states = {"a": "before", "b": "other"}
     done = run_module(
-        monkeypatch, capsys, state="record", playbook="site.yml", folder=folder,
-        inputs="in", host="a", states=states, parts=parts,
-    )  # fmt: skip
+        monkeypatch,
+        capsys,
+        state="record",
+        playbook="site.yml",
+        folder=folder,
+        run="r1",
+        inputs="in",
+        states=states,
+    )
     assert not done.get("failed") and not done["changed"]  # a second run of site.yml stays changed=0
+    assert done["state"] == state  # read in the same call
     again = run_module(monkeypatch, capsys, playbook="site.yml", folder=folder)
-    assert again["recorded"]["digest"] == box.run_digest("in", states)
-    assert again["recorded"]["state"] == state and again["recorded"]["parts"] == parts
+    recorded = again["recorded"]
+    assert {k: recorded[k] for k in ("run", "inputs", "states", "state", "parts")} == {
+        "run": "r1", "inputs": "in", "states": states, "state": state, "parts": parts,
+    }  # fmt: skip
+    assert box.unchanged_hosts("in", {"a": state, "b": "other"}, {"a": recorded}) == ["a"]
     assert run_module(monkeypatch, capsys, playbook="mesh.yml", folder=folder)["recorded"] is None
 
 
 @pytest.mark.parametrize(
     "params",
     [
-        {"state": "record", "inputs": "in", "host": "a", "states": {"b": "x"}, "parts": {"files": "f"}},
-        {"state": "record", "inputs": "in", "host": "a", "states": {"a": "x"}, "parts": {"files": "f"}},
+        {"state": "record", "inputs": "in", "states": {"a": "x"}},  # no run id
+        {"state": "record", "run": "r1", "states": {"a": "x"}},  # no inputs
         {"playbook": "../etc/passwd"},
     ],
 )
@@ -161,10 +200,12 @@ def test_a_record_that_does_not_add_up_is_refused_and_nothing_written(monkeypatc
     assert not folder.exists()
 
 
-def report(state: str | None, digest: str | None, parts: dict | None = None) -> dict:
-    parts = parts or {"files": "f", "packages": "p", "units": "u", "addresses": "a"}
-    recorded = None if digest is None else {"digest": digest, "state": state, "parts": parts}
-    now = {"parts": {"files": "f", "packages": "p", "units": "u", "addresses": "a"}, "recorded": recorded}
+PARTS = {"files": "f", "packages": "p", "units": "u", "addresses": "a"}
+
+
+def report(state: str | None, recorded: dict | None = None) -> dict:
+    """What module cloudy_applied read on a box (STATE None: the box did not answer)."""
+    now = {"parts": PARTS, "recorded": recorded}
     return now if state is None else {"state": state, **now}
 
 
@@ -186,12 +227,19 @@ def run_of(
         return lookup.run([], variables, playbook=playbook, hosts=list(hostvars))[0]
 
 
-def test_boxes_whose_record_holds_the_coming_digest_are_left_out(tmp_path):
+def test_boxes_whose_last_run_left_the_cloud_as_it_is_are_left_out(tmp_path):
     (tmp_path / "hosts.yml").write_text("all: {}\n")
     states = {"a": "1", "b": "2", "c": "3"}
-    run = run_of({h: {"applied_now": report(s, None)} for h, s in states.items()}, tmp_path / "hosts.yml")
-    assert run["states"] == states and run["digest"] == box.run_digest(run["inputs"], states)
-    reports = {"a": report("1", run["digest"]), "b": report("2", run["digest"]), "c": report("3", None)}
+    first = run_of({h: {"applied_now": report(s)} for h, s in states.items()}, tmp_path / "hosts.yml")
+    assert first["states"] == states and first["unchanged"] == []
+    # The run completed on every box and changed nothing: each recorded it, in one call.
+    records = {
+        h: {**rec(first["run"], s, states, first["inputs"]), "parts": PARTS} for h, s in states.items()
+    }
+    # c's record is lost (a reinstalled box): a and b still know what the run left on c.
+    reports = {"a": report("1", records["a"]), "b": report("2", records["b"]), "c": report("3")}
+    run = run_of({h: {"applied_now": now} for h, now in reports.items()}, tmp_path / "hosts.yml")
+    assert run["run"] != first["run"] and run["unchanged"] == ["a", "b"]
     results = {h: group(h, run=run, now=now, leave_out=True) for h, now in reports.items()}
     assert {h: r["add_group"] for h, r in results.items()} == {
         "a": "cloudy_unchanged",
@@ -224,12 +272,14 @@ def test_no_check_no_report_and_every_box_runs():
 
 def test_a_box_that_does_not_answer_makes_every_box_run(tmp_path):
     (tmp_path / "hosts.yml").write_text("all: {}\n")
-    recorded = box.run_digest("x", {"a": "1", "b": "2"})
+    states = {"a": "1", "b": "2"}
+    inputs = run_of({"a": {"applied_now": report("1")}}, tmp_path / "hosts.yml")["inputs"]
+    recorded = {**rec("r1", "1", states, inputs), "parts": PARTS}
     run = run_of({"a": {"applied_now": report("1", recorded)}, "b": {}}, tmp_path / "hosts.yml")
-    assert run["states"] == {"a": "1"}
+    assert run["states"] == {"a": "1"} and run["unchanged"] == []
     found = {
         "a": group("a", run=run, now=report("1", recorded), leave_out=True)["cloudy_report"],
-        "b": group("b", run=run, now=report(None, None), leave_out=True)["cloudy_report"],
+        "b": group("b", run=run, now=report(None), leave_out=True)["cloudy_report"],
     }
     assert applied.left_out(found) == []
     assert found["b"]["applied"]["why"] == "it did not answer the check"
@@ -239,7 +289,7 @@ def test_a_box_that_does_not_answer_makes_every_box_run(tmp_path):
 def test_the_reason_names_what_changed_on_the_box():
     old = {"files": "OLD", "packages": "p", "units": "OLD", "addresses": "a"}
     assert (
-        box.why_run(report("1", "stale", old))
+        box.why_run(report("1", {**rec("r1", "0", {}), "parts": old}))
         == "its files and its services changed since its last complete run"
     )
 
@@ -247,7 +297,7 @@ def test_the_reason_names_what_changed_on_the_box():
 def test_the_inputs_digest_follows_the_inventory_the_playbook_and_the_extra_vars(tmp_path):
     hosts = tmp_path / "hosts.yml"
     hosts.write_text("all: {}\n")
-    boxes = {"a": {"applied_now": report("1", None)}}
+    boxes = {"a": {"applied_now": report("1")}}
     one = run_of(boxes, hosts)["inputs"]
     assert one == run_of(boxes, hosts)["inputs"]
     assert one != run_of(boxes, hosts, "mesh.yml")["inputs"]

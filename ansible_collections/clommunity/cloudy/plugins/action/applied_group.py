@@ -14,9 +14,9 @@ DOCUMENTATION = r"""
 module: applied_group
 short_description: Leave a box out of the run when nothing changed since its last complete run
 description:
-  - "Runs on the controller. The box goes to group cloudy_unchanged when its record (NOW.recorded,
-    module cloudy_applied) holds RUN's digest (lookup applied_run) and LEAVE_OUT is true; else to
-    cloudy_run. Both groups are children of cloudy_checked."
+  - "Runs on the controller. The box goes to group cloudy_unchanged when RUN (lookup applied_run)
+    finds it unchanged since its last complete run and LEAVE_OUT is true; else to cloudy_run. Both
+    groups are children of cloudy_checked."
   - "Returns cloudy_report.applied: {left_out, unchanged, why} (why the box runs, for people)."
 options:
   run: {description: "the lookup applied_run's result; omitted: every box runs", type: dict}
@@ -35,10 +35,9 @@ class ActionModule(ActionBase):
         host = (task_vars or {}).get("inventory_hostname")
         run, now = self._task.args.get("run"), self._task.args.get("now") or {}
         result.update(changed=False, add_group="cloudy_run", parent_groups=["cloudy_checked"])
-        if not isinstance(run, dict) or "digest" not in run:
+        if not isinstance(run, dict) or "unchanged" not in run:
             return result
-        recorded = now.get("recorded") if isinstance(now, dict) else None
-        unchanged = host in run.get("states", {}) and (recorded or {}).get("digest") == run["digest"]
+        unchanged = host in run["unchanged"]
         left_out = unchanged and bool(self._task.args.get("leave_out", True))
         if left_out:
             result["add_group"] = "cloudy_unchanged"

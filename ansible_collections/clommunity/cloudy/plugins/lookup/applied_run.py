@@ -1,5 +1,6 @@
 # Part of the collection clommunity.cloudy. GPL-3.0-or-later.
-"""The digest of the coming run, made once on the controller (playbooks/applied_check.yml)."""
+"""The coming run, made once on the controller (playbooks/applied_check.yml): its inputs, and the boxes
+it would change nothing on."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import secrets
 from typing import Any
 
 from ansible.errors import AnsibleError
@@ -14,17 +16,20 @@ from ansible.plugins.lookup import LookupBase
 from ansible.release import __version__ as ansible_version
 from ansible.utils.vars import load_extra_vars
 
-from ansible_collections.clommunity.cloudy.plugins.module_utils.applied import inputs_digest, run_digest
+from ansible_collections.clommunity.cloudy.plugins.module_utils.applied import inputs_digest, unchanged_hosts
 
 DOCUMENTATION = r"""
 name: applied_run
-short_description: The digest of the coming run of a playbook
+short_description: The coming run of a playbook, and the boxes it would change nothing on
 description:
-  - "Made of what the controller gives the run (the collection, the panel's source, the
-    inventory's folders, the extra vars, the controller files that *_src variables name, the
-    playbook, ansible-core's version) and the state of
-    every box of HOSTS as its check read it (the variable applied_now, module cloudy_applied)."
-  - "Returns {playbook, inputs, states, digest}. A box whose record holds DIGEST is unchanged."
+  - "Its inputs' digest: what the controller gives the run (the collection, the panel's source,
+    the inventory's folders, the extra vars, the controller files that *_src variables name, the
+    playbook, ansible-core's version)."
+  - "The state of every box of HOSTS as its check read it (the variable applied_now, module
+    cloudy_applied), and the record each holds of its last complete run of the playbook."
+  - "Returns {playbook, run, inputs, states, unchanged}: RUN a new id for the coming run's records,
+    UNCHANGED the boxes whose last complete run had the same inputs and left every box as the
+    check found it (module_utils/applied.py, unchanged_hosts)."
 options:
   playbook: {description: the playbook's file name, type: str, required: true}
   hosts: {description: the boxes checked, type: list, elements: str, required: true}
@@ -71,11 +76,12 @@ class LookupModule(LookupBase):
         if not isinstance(playbook, str) or not isinstance(hosts, list):
             raise AnsibleError("lookup applied_run: give playbook= (a file name) and hosts= (a list)")
         hostvars = variables["hostvars"]
-        states = {}
+        states, records = {}, {}
         for host in hosts:
             now = hostvars[host].get("applied_now") or {}
             if now.get("state"):
                 states[host] = str(now["state"])
+                records[host] = now.get("recorded")
         extra = {k: v for k, v in load_extra_vars(self._loader).items() if not k.startswith(VOLATILE)}
         sources = [str(s) for s in variables.get("ansible_inventory_sources") or []]
         header = (
@@ -89,5 +95,12 @@ class LookupModule(LookupBase):
         if panel is not None and panel.origin:
             trees.append(("panel", os.path.dirname(panel.origin), True))
         inputs = inputs_digest(header, trees + _inventory_trees(sources))
-        digest = run_digest(inputs, states)
-        return [{"playbook": playbook, "inputs": inputs, "states": states, "digest": digest}]
+        return [
+            {
+                "playbook": playbook,
+                "run": secrets.token_hex(16),
+                "inputs": inputs,
+                "states": states,
+                "unchanged": unchanged_hosts(inputs, states, records),
+            }
+        ]

@@ -147,12 +147,46 @@ def state_digest(parts: Mapping[str, str]) -> str:
     return _digest(f"{key} {parts[key]}" for key in sorted(parts))
 
 
-def run_digest(inputs: str, states: Mapping[str, str]) -> str:
-    """A run's digest: what the controller gave it (INPUTS: the collection, the inventory, the
-    playbook) and the state of every box it knew (STATES: host -> state digest). A box whose
-    record holds this digest saw the same inputs and the same cloud at the end of its last
-    complete run."""
-    return _digest([inputs, *(f"{host} {states[host]}" for host in sorted(states))])
+def record_of(record: object) -> Mapping | None:
+    """RECORD if it is a record of a complete run (module cloudy_applied), else None."""
+    if (
+        isinstance(record, Mapping)
+        and all(isinstance(record.get(k), str) for k in ("run", "inputs", "state"))
+        and isinstance(record.get("states"), Mapping)
+    ):
+        return record
+    return None
+
+
+def expected_states(records: Mapping[str, object], host: str) -> dict[str, str] | None:
+    """The cloud as HOST's last complete run left it (host -> state digest), from the records the
+    check read (RECORDS: host -> record or None): every box as that run's check found it (the
+    record's STATES), then the state of each box that recorded the same run after it. None: HOST
+    has no record."""
+    own = record_of(records.get(host))
+    if own is None:
+        return None
+    expected = {str(k): str(v) for k, v in own["states"].items()}
+    for other, found in records.items():
+        record = record_of(found)
+        if record is not None and record["run"] == own["run"]:
+            expected[other] = record["state"]
+    return expected
+
+
+def unchanged_hosts(inputs: str, states: Mapping[str, str], records: Mapping[str, object]) -> list[str]:
+    """The boxes whose last complete run had these INPUTS and left every box checked now (STATES:
+    host -> state digest) as it is now, no box more or less: the coming run would change nothing."""
+    unchanged = []
+    for host in states:
+        record = record_of(records.get(host))
+        if (
+            record is not None
+            and record["inputs"] == inputs
+            and expected_states(records, host) == dict(states)
+        ):
+            unchanged.append(host)
+    return sorted(unchanged)
 
 
 def tree_lines(label: str, root: str, recursive: bool = True) -> Iterable[str]:
@@ -183,7 +217,7 @@ def why_run(now: Mapping | None) -> str:
     if not now or "state" not in now:
         return "it did not answer the check"
     recorded = now.get("recorded")
-    if not isinstance(recorded, Mapping) or "digest" not in recorded:
+    if record_of(recorded) is None:
         return NO_RECORD
     before, parts = recorded.get("parts") or {}, now.get("parts") or {}
     changed = [words for key, words in PARTS.items() if before.get(key) != parts.get(key)]

@@ -12,7 +12,6 @@ from ansible_collections.clommunity.cloudy.plugins.module_utils.applied import (
     EXCLUDE,
     FILES,
     ROOTS,
-    run_digest,
     state_digest,
     state_parts,
 )
@@ -25,21 +24,20 @@ description:
   - "C(state=check) reads, changing nothing, the box's state digest (its files under the roles'
     folders by type, mode, size and modification time; its installed packages; its running
     services; its addresses) and the record the last complete run of PLAYBOOK left."
-  - "C(state=record) writes the record of a run that just completed on the box: the run digest
-    (INPUTS and STATES, the state of every box, this one included, as a check read it after the
-    run) and this box's state and PARTS."
-  - The wrapper (cloudy deploy) compares them. A box whose record holds the digest of the coming
-    run is left out of it. The record holds digests only.
+  - "C(state=record) writes the record of a run that just completed on the box: the run (RUN,
+    its INPUTS, and STATES: every box as the run's check found it) and the box's state and parts
+    read now, in the same call."
+  - "On the controller, the lookup applied_run compares them: a box whose run had the same inputs
+    and left every box as it is now is left out of the coming run. The record holds digests only."
 options:
   state: {description: check or record, type: str, choices: [check, record], default: check}
   playbook: {description: the playbook the record is for (site.yml, mesh.yml), type: str, required: true}
+  run: {description: "record: the run's id (lookup applied_run)", type: str}
   inputs: {description: "record: digest of the run's inputs (collection, inventory, playbook)", type: str}
   states:
-    description: "record: state digest of every box of the cloud (this one included), by host"
+    description: "record: state digest of every box the run's check read, by host"
     type: dict
     default: {}
-  parts: {description: "record: this box's parts, as the check read them", type: dict, default: {}}
-  host: {description: "record: this box's name in STATES", type: str}
   folder: {description: where the records are kept, type: path, default: /var/lib/cloudy/applied}
 author: cloudy-deploy
 """
@@ -51,7 +49,7 @@ parts:
   type: dict
   returned: always
 recorded:
-  description: "the last complete run's record (digest, state, parts, at), or null"
+  description: "the last complete run's record (run, inputs, states, state, parts, at), or null"
   type: dict
   returned: always
 """
@@ -71,30 +69,26 @@ def main() -> None:
         argument_spec={
             "state": {"type": "str", "choices": ["check", "record"], "default": "check"},
             "playbook": {"type": "str", "required": True},
+            "run": {"type": "str"},
             "inputs": {"type": "str"},
             "states": {"type": "dict", "default": {}},
-            "parts": {"type": "dict", "default": {}},
-            "host": {"type": "str"},
             "folder": {"type": "path", "default": "/var/lib/cloudy/applied"},
         },
-        required_if=[("state", "record", ("inputs", "host"))],
+        required_if=[("state", "record", ("run", "inputs"))],
         supports_check_mode=True,
     )
     p = module.params
     if "/" in p["playbook"] or p["playbook"].startswith("."):
         module.fail_json(msg=f"playbook {p['playbook']!r}: a file name such as site.yml")
     path = os.path.join(p["folder"], p["playbook"] + ".json")
+    parts = state_parts(ROOTS, FILES, EXCLUDE)
+    state = state_digest(parts)
     if p["state"] == "check" or module.check_mode:
-        parts = state_parts(ROOTS, FILES, EXCLUDE)
-        module.exit_json(changed=False, state=state_digest(parts), parts=parts, recorded=_read(path))
-    # Every box computes the digest from the same states (its own as the others saw it).
-    states = {str(k): str(v) for k, v in p["states"].items()}
-    parts = {str(k): str(v) for k, v in p["parts"].items()}
-    state = states.get(p["host"])
-    if state is None or state != state_digest(parts):
-        module.fail_json(msg=f"states has no entry for {p['host']!r}, or it is not the digest of parts")
+        module.exit_json(changed=False, state=state, parts=parts, recorded=_read(path))
     record = {
-        "digest": run_digest(p["inputs"], states),
+        "run": p["run"],
+        "inputs": p["inputs"],
+        "states": {str(k): str(v) for k, v in p["states"].items()},
         "state": state,
         "parts": parts,
         "at": int(time.time()),
