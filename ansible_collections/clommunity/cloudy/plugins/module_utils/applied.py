@@ -177,14 +177,14 @@ def expected_states(records: Mapping[str, object], host: str) -> dict[str, str] 
 def unchanged_hosts(inputs: str, states: Mapping[str, str], records: Mapping[str, object]) -> list[str]:
     """The boxes whose last complete run had these INPUTS and left every box checked now (STATES:
     host -> state digest) as it is now, no box more or less: the coming run would change nothing."""
-    unchanged = []
+    unchanged, now, by_run = [], dict(states), {}  # by_run: one expected cloud per run, not per box
     for host in states:
         record = record_of(records.get(host))
-        if (
-            record is not None
-            and record["inputs"] == inputs
-            and expected_states(records, host) == dict(states)
-        ):
+        if record is None or record["inputs"] != inputs:
+            continue
+        if record["run"] not in by_run:
+            by_run[record["run"]] = expected_states(records, host) == now
+        if by_run[record["run"]]:
             unchanged.append(host)
     return sorted(unchanged)
 
